@@ -1,0 +1,1 @@
+"""Adapters over ``identity.service.IdentityService``: the HTTP API and the CLI."""

@@ -1,0 +1,159 @@
+"""The ``idgraph`` command: load, lookup, export, serve, neo4j-local.
+
+Exit codes: 0 success, 1 something was not found or a check failed, 2 bad usage or
+configuration, 3 the store failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from api.bootstrap import build_service
+from graph.store import StoreError
+from identity.errors import ConfigurationError, InputRefused, NotFound
+from identity.service import IdentityService
+from identity.settings import Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="idgraph", description=__doc__)
+    parser.add_argument("--config", type=Path, help="TOML settings file (or IDGRAPH_CONFIG)")
+    parser.add_argument("--data-dir", type=Path, help="data directory (or IDGRAPH_DATA_DIR)")
+    parser.add_argument(
+        "--store",
+        choices=("embedded", "neo4j"),
+        help="store to use (or IDGRAPH_STORE); default embedded",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    load = commands.add_parser("load", help="load observations from NDJSON or CSV")
+    load.add_argument("file", type=Path)
+    load.add_argument("--format", choices=("ndjson", "csv"), help="default: by file extension")
+    load.add_argument(
+        "--rejects",
+        type=Path,
+        help="where rejected lines go (default FILE.rejects.ndjson beside it)",
+    )
+    load.add_argument("--batch-size", type=int, help="observations per atomic batch")
+
+    lookup = commands.add_parser("lookup", help="print the profile behind an identifier")
+    lookup.add_argument("type")
+    lookup.add_argument("value")
+
+    export = commands.add_parser("export", help="write every profile as NDJSON")
+    export.add_argument("file", type=Path, help="output file, - for standard output")
+
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    local = commands.add_parser("neo4j-local", help="build, start or stop the local Neo4j")
+    local.add_argument("action", choices=("start", "stop", "status"))
+    local.add_argument("--neo4j-dir", type=Path, default=Path(".neo4j-local"))
+    local.add_argument("--port", type=int)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "neo4j-local":
+        from graph import neo4j_local
+
+        forwarded = [args.action, "--data-dir", str(args.neo4j_dir)]
+        if args.port:
+            forwarded += ["--port", str(args.port)]
+        return neo4j_local.main(forwarded)
+    try:
+        settings = load_settings(args.config).with_overrides(
+            data_dir=args.data_dir, store=args.store
+        )
+        service = build_service(settings)
+    except ConfigurationError as e:
+        print(f"idgraph: configuration: {e}", file=sys.stderr)
+        return 2
+    except StoreError as e:
+        print(f"idgraph: store: {e}", file=sys.stderr)
+        return 3
+    try:
+        return _COMMANDS[args.command](service, settings, args)
+    except StoreError as e:
+        print(f"idgraph: store: {e}", file=sys.stderr)
+        return 3
+    finally:
+        service.store.close()
+
+
+def _load(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    from api.loading import ProgressBar, load_file
+
+    path: Path = args.file
+    if not path.is_file():
+        print(f"idgraph load: no such file: {path}", file=sys.stderr)
+        return 2
+    rejects_path: Path = args.rejects or path.with_name(path.name + ".rejects.ndjson")
+    progress = ProgressBar(path.stat().st_size)
+    with rejects_path.open("w", encoding="utf-8") as rejects:
+        report = load_file(service, path, rejects, args.format, args.batch_size, progress)
+    progress.finish()
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    summary = report.to_dict()
+    print(
+        f"lines read {summary['lines_read']:,}, observations accepted"
+        f" {summary['observations_accepted']:,}, identifiers refused"
+        f" {summary['identifiers_refused']:,}, lines rejected {summary['lines_rejected']:,}"
+    )
+    print(
+        f"profiles created {report.profiles_created:,}, merged {report.profiles_merged:,};"
+        f" rejects in {rejects_path}"
+    )
+    return 0
+
+
+def _lookup(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        profile = service.lookup(args.type, args.value)
+    except InputRefused as e:
+        print(f"idgraph lookup: {e}", file=sys.stderr)
+        return 2
+    except NotFound as e:
+        print(f"idgraph lookup: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(profile.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _export(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    out = sys.stdout if str(args.file) == "-" else args.file.open("w", encoding="utf-8")
+    count = 0
+    try:
+        for profile in service.iter_profiles():
+            out.write(
+                json.dumps(profile.to_dict(with_lineage=False), ensure_ascii=False, sort_keys=True)
+                + "\n"
+            )
+            count += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"exported {count:,} profiles", file=sys.stderr)
+    return 0
+
+
+def _serve(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+_COMMANDS = {"load": _load, "lookup": _lookup, "export": _export, "serve": _serve}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""``idgraph load``: read NDJSON or CSV, parse every line, ingest in atomic batches.
+
+A bad line is written to the reject file with its line number and reasons and never stops
+the load; a batch is stored whole or not at all, so a load killed part-way and run again
+ends exactly like one clean load (ingest is idempotent).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from identity.errors import ObservationRejected, Refusal
+from identity.observation import Observation
+from identity.service import IdentityService
+
+FORMATS = ("ndjson", "csv")
+
+
+@dataclass(slots=True)
+class LoadReport:
+    lines_read: int = 0
+    observations_accepted: int = 0
+    identifiers_refused: int = 0
+    lines_rejected: int = 0
+    profiles_created: int = 0
+    profiles_merged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines_read": self.lines_read,
+            "observations_accepted": self.observations_accepted,
+            "identifiers_refused": self.identifiers_refused,
+            "lines_rejected": self.lines_rejected,
+            "profiles_created": self.profiles_created,
+            "profiles_merged": self.profiles_merged,
+        }
+
+
+def detect_format(path: Path) -> str:
+    return "csv" if path.suffix.lower() in (".csv", ".tsv") else "ndjson"
+
+
+def _ndjson_lines(stream: IO[bytes]) -> Iterator[tuple[int, object | Refusal]]:
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield number, Refusal("line", repr(raw[:80]), "line.utf8", f"not UTF-8: {e}")
+            continue
+        try:
+            yield number, json.loads(text)
+        except json.JSONDecodeError as e:
+            yield number, Refusal("line", text.strip()[:200], "line.json", f"not JSON: {e}")
+
+
+def _csv_lines(
+    stream: IO[bytes], identifier_types: tuple[str, ...], report: LoadReport
+) -> Iterator[tuple[int, object | Refusal]]:
+    from api.csv_mapping import CsvMapping
+
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    mapping = CsvMapping.from_header(header, identifier_types)
+    if mapping.ignored:
+        report.warnings.append(f"ignored columns: {', '.join(mapping.ignored)}")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as e:
+            yield reader.line_num, Refusal("line", "", "line.csv", f"not readable CSV: {e}")
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield (
+                reader.line_num,
+                Refusal(
+                    "line",
+                    ",".join(row)[:200],
+                    "line.columns",
+                    f"{len(row)} cells, the header has {len(header)}",
+                ),
+            )
+            continue
+        yield reader.line_num, mapping.to_observation(dict(zip(header, row, strict=True)))
+
+
+def load_file(
+    service: IdentityService,
+    path: Path,
+    rejects: IO[str],
+    file_format: str | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int, LoadReport], None] | None = None,
+) -> LoadReport:
+    report = LoadReport()
+    size = batch_size or service.settings.batch_size
+    batch: list[Observation] = []
+    with path.open("rb") as stream:
+        kind = file_format or detect_format(path)
+        lines = (
+            _csv_lines(stream, service.normalizer.types, report)
+            if kind == "csv"
+            else _ndjson_lines(stream)
+        )
+        for number, item in lines:
+            report.lines_read += 1
+            if isinstance(item, Refusal):
+                _write_reject(rejects, number, "rejected", [item])
+                report.lines_rejected += 1
+                continue
+            try:
+                parsed = service.parse(item)
+            except ObservationRejected as e:
+                _write_reject(rejects, number, "rejected", e.refusals)
+                report.lines_rejected += 1
+                report.identifiers_refused += sum(
+                    1 for r in e.refusals if r.field.startswith("identifiers[")
+                )
+                continue
+            if parsed.refusals:
+                _write_reject(rejects, number, "accepted_in_part", list(parsed.refusals))
+                report.identifiers_refused += sum(
+                    1 for r in parsed.refusals if r.field.startswith("identifiers[")
+                )
+            batch.append(parsed.observation)
+            report.observations_accepted += 1
+            if len(batch) >= size:
+                _ingest(service, batch, report)
+                batch = []
+                if progress is not None:
+                    progress(stream.tell(), report)
+        _ingest(service, batch, report)
+    return report
+
+
+def _ingest(service: IdentityService, batch: list[Observation], report: LoadReport) -> None:
+    if batch:
+        outcome = service.ingest(batch)
+        report.profiles_created += outcome.profiles_created
+        report.profiles_merged += outcome.profiles_merged
+
+
+def _write_reject(rejects: IO[str], line: int, status: str, refusals: list[Refusal]) -> None:
+    rejects.write(
+        json.dumps(
+            {"line": line, "status": status, "refusals": [r.to_dict() for r in refusals]},
+            ensure_ascii=False,
+            default=str,
+        )
+        + "\n"
+    )
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal (stderr); silent when not a terminal."""
+
+    def __init__(self, total_bytes: int, stream: IO[str] = sys.stderr) -> None:
+        self._total = max(total_bytes, 1)
+        self._stream = stream
+        self._enabled = stream.isatty()
+        self._started = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, done_bytes: int, report: LoadReport) -> None:
+        now = time.monotonic()
+        if not self._enabled or now - self._last < 0.2:
+            return
+        self._last = now
+        share = min(done_bytes / self._total, 1.0)
+        filled = int(share * 30)
+        rate = report.lines_read / max(now - self._started, 1e-9)
+        self._stream.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}  {report.lines_read:,} lines"
+            f"  {rate:,.0f} lines/s  {report.lines_rejected:,} rejected"
+        )
+        self._stream.flush()
+
+    def finish(self) -> None:
+        if self._enabled:
+            self._stream.write("\n")
+            self._stream.flush()

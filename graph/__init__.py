@@ -1,0 +1,1 @@
+"""Stores of the identity graph behind one seam, ``graph.store.GraphStore``."""

@@ -1,0 +1,409 @@
+"""The embedded store: SQLite in WAL mode in one file under the data directory.
+
+Zero set-up and durable: every ``write`` is one SQLite transaction (``BEGIN IMMEDIATE``)
+committed with ``synchronous=FULL``, so a crash (even SIGKILL) in the middle of a batch
+leaves the store exactly as it was before that batch. One connection per thread; WAL lets
+readers run while a writer writes. Batches of keys travel as one JSON parameter
+(``json_each``), so there is no limit on batch size from SQLite's variable count.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from graph.records import (
+    ChangeRow,
+    ConsentRow,
+    EdgeRow,
+    FactRow,
+    IdentifierRow,
+    ProfileRow,
+    StoredIdentifier,
+)
+from graph.store import GraphTransaction, StoreError
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+DATABASE_FILE = "idgraph.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS identifiers (
+    key TEXT PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL, profile_id TEXT,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS identifiers_by_profile ON identifiers (profile_id);
+CREATE TABLE IF NOT EXISTS edges (
+    left_key TEXT NOT NULL, right_key TEXT NOT NULL, matcher TEXT NOT NULL, rule TEXT NOT NULL,
+    weight REAL NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL, evidence TEXT NOT NULL,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (left_key, right_key, matcher, rule)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edges_by_right ON edges (right_key);
+CREATE TABLE IF NOT EXISTS facts (
+    identifier_key TEXT NOT NULL, observation_id TEXT NOT NULL, name TEXT NOT NULL,
+    value TEXT NOT NULL, source TEXT NOT NULL, observed_at TEXT NOT NULL,
+    PRIMARY KEY (identifier_key, observation_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consent (
+    statement_id TEXT PRIMARY KEY, subject_key TEXT NOT NULL, purpose TEXT NOT NULL,
+    status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS consent_by_subject ON consent (subject_key);
+CREATE TABLE IF NOT EXISTS profiles (
+    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    identifiers TEXT NOT NULL, attributes TEXT NOT NULL, consent TEXT NOT NULL,
+    lineage TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, target TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_by_target ON aliases (target);
+CREATE TABLE IF NOT EXISTS changes (
+    position INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, profile_id TEXT NOT NULL,
+    at TEXT NOT NULL, detail TEXT NOT NULL
+);
+"""
+
+_PROFILE_COLUMNS = (
+    "p.id, p.created_at, p.updated_at, p.identifiers, p.attributes, p.consent, p.lineage"
+)
+
+
+def _keys(values: Iterable[str]) -> str:
+    return json.dumps(list(values))
+
+
+class SqliteTransaction:
+    """``GraphTransaction`` over one SQLite connection inside BEGIN ... COMMIT."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def upsert_identifiers(self, rows: Sequence[IdentifierRow]) -> None:
+        self._db.executemany(
+            "INSERT INTO identifiers (key, type, value, profile_id, first_seen, last_seen, count)"
+            " VALUES (?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+            " first_seen = min(first_seen, excluded.first_seen),"
+            " last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count",
+            [(r.key, r.type, r.value, r.first_seen, r.last_seen, r.count) for r in rows],
+        )
+
+    def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
+        self._db.executemany(
+            "INSERT INTO edges (left_key, right_key, matcher, rule, weight, status, source,"
+            " evidence, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (left_key, right_key, matcher, rule) DO UPDATE SET"
+            " weight = excluded.weight, status = excluded.status, source = excluded.source,"
+            " evidence = excluded.evidence, first_seen = min(first_seen, excluded.first_seen),"
+            " last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count",
+            [
+                (
+                    r.left,
+                    r.right,
+                    r.matcher,
+                    r.rule,
+                    r.weight,
+                    r.status,
+                    r.source,
+                    r.evidence,
+                    r.first_seen,
+                    r.last_seen,
+                    r.count,
+                )
+                for r in rows
+            ],
+        )
+
+    def add_facts(self, rows: Sequence[FactRow]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO facts (identifier_key, observation_id, name, value, source,"
+            " observed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (r.identifier_key, r.observation_id, r.name, r.value, r.source, r.observed_at)
+                for r in rows
+            ],
+        )
+
+    def add_consent(self, rows: Sequence[ConsentRow]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO consent (statement_id, subject_key, purpose, status, at,"
+            " source, proof) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.statement_id, r.subject_key, r.purpose, r.status, r.at, r.source, r.proof)
+                for r in rows
+            ],
+        )
+
+    def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
+        if not keys:
+            return {}
+        cursor = self._db.execute(
+            "SELECT key, profile_id FROM identifiers WHERE key IN (SELECT value FROM json_each(?))",
+            (_keys(keys),),
+        )
+        return dict(cursor.fetchall())
+
+    def assign_profile(self, assignments: Mapping[str, str]) -> None:
+        self._db.executemany(
+            "UPDATE identifiers SET profile_id = ? WHERE key = ?",
+            [(profile_id, key) for key, profile_id in assignments.items()],
+        )
+
+    def move_identifiers(self, from_profile_ids: Collection[str], to_profile_id: str) -> None:
+        self._db.executemany(
+            "UPDATE identifiers SET profile_id = ? WHERE profile_id = ?",
+            [(to_profile_id, pid) for pid in from_profile_ids],
+        )
+
+    def identifiers_of(self, profile_ids: Collection[str]) -> dict[str, list[StoredIdentifier]]:
+        result: dict[str, list[StoredIdentifier]] = {}
+        if not profile_ids:
+            return result
+        cursor = self._db.execute(
+            "SELECT key, type, value, profile_id, first_seen, last_seen, count FROM identifiers"
+            " WHERE profile_id IN (SELECT value FROM json_each(?)) ORDER BY profile_id, key",
+            (_keys(profile_ids),),
+        )
+        for row in cursor:
+            result.setdefault(row[3], []).append(StoredIdentifier(*row))
+        return result
+
+    def edges_of(self, keys: Collection[str]) -> list[EdgeRow]:
+        if not keys:
+            return []
+        cursor = self._db.execute(
+            "WITH k(key) AS (SELECT value FROM json_each(?))"
+            " SELECT left_key, right_key, matcher, rule, weight, status, source, evidence,"
+            " first_seen, last_seen, count FROM edges WHERE left_key IN (SELECT key FROM k)"
+            " UNION SELECT left_key, right_key, matcher, rule, weight, status, source, evidence,"
+            " first_seen, last_seen, count FROM edges WHERE right_key IN (SELECT key FROM k)"
+            " ORDER BY 1, 2, 3, 4",
+            (_keys(keys),),
+        )
+        return [EdgeRow(*row) for row in cursor]
+
+    def facts_of(self, keys: Collection[str]) -> list[FactRow]:
+        if not keys:
+            return []
+        cursor = self._db.execute(
+            "SELECT observation_id, identifier_key, name, value, source, observed_at FROM facts"
+            " WHERE identifier_key IN (SELECT value FROM json_each(?))",
+            (_keys(keys),),
+        )
+        return [FactRow(*row) for row in cursor]
+
+    def consent_of(self, keys: Collection[str]) -> list[ConsentRow]:
+        if not keys:
+            return []
+        cursor = self._db.execute(
+            "SELECT statement_id, subject_key, purpose, status, at, source, proof FROM consent"
+            " WHERE subject_key IN (SELECT value FROM json_each(?))",
+            (_keys(keys),),
+        )
+        return [ConsentRow(*row) for row in cursor]
+
+    def get_profiles(self, profile_ids: Collection[str]) -> dict[str, ProfileRow]:
+        if not profile_ids:
+            return {}
+        cursor = self._db.execute(
+            f"SELECT {_PROFILE_COLUMNS} FROM profiles p"
+            " WHERE p.id IN (SELECT value FROM json_each(?))",
+            (_keys(profile_ids),),
+        )
+        return {row[0]: ProfileRow(*row) for row in cursor}
+
+    def profiles_by_identifier(self, keys: Collection[str]) -> dict[str, ProfileRow]:
+        if len(keys) == 1:
+            (key,) = keys
+            row = self._db.execute(
+                f"SELECT {_PROFILE_COLUMNS} FROM identifiers i JOIN profiles p"
+                " ON p.id = i.profile_id WHERE i.key = ?",
+                (key,),
+            ).fetchone()
+            return {} if row is None else {key: ProfileRow(*row)}
+        if not keys:
+            return {}
+        cursor = self._db.execute(
+            f"SELECT i.key, {_PROFILE_COLUMNS} FROM identifiers i JOIN profiles p"
+            " ON p.id = i.profile_id WHERE i.key IN (SELECT value FROM json_each(?))",
+            (_keys(keys),),
+        )
+        return {row[0]: ProfileRow(*row[1:]) for row in cursor}
+
+    def put_profiles(self, rows: Sequence[ProfileRow]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO profiles (id, created_at, updated_at, identifiers,"
+            " attributes, consent, lineage) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.id,
+                    r.created_at,
+                    r.updated_at,
+                    r.identifiers,
+                    r.attributes,
+                    r.consent,
+                    r.lineage,
+                )
+                for r in rows
+            ],
+        )
+
+    def delete_profiles(self, profile_ids: Collection[str]) -> None:
+        self._db.executemany("DELETE FROM profiles WHERE id = ?", [(p,) for p in profile_ids])
+
+    def add_aliases(self, aliases: Mapping[str, str]) -> None:
+        for alias, target in aliases.items():
+            self._db.execute("UPDATE aliases SET target = ? WHERE target = ?", (target, alias))
+            self._db.execute(
+                "INSERT OR REPLACE INTO aliases (alias, target) VALUES (?, ?)", (alias, target)
+            )
+
+    def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        cursor = self._db.execute(
+            "SELECT alias, target FROM aliases WHERE alias IN (SELECT value FROM json_each(?))",
+            (_keys(ids),),
+        )
+        return dict(cursor.fetchall())
+
+    def id_in_use(self, profile_id: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM profiles WHERE id = ? UNION ALL SELECT 1 FROM aliases WHERE alias = ?",
+            (profile_id, profile_id),
+        ).fetchone()
+        return row is not None
+
+    def append_changes(self, rows: Sequence[ChangeRow]) -> list[int]:
+        positions = []
+        for r in rows:
+            cursor = self._db.execute(
+                "INSERT INTO changes (kind, profile_id, at, detail) VALUES (?, ?, ?, ?)",
+                (r.kind, r.profile_id, r.at, r.detail),
+            )
+            assert cursor.lastrowid is not None
+            positions.append(cursor.lastrowid)
+        return positions
+
+    def changes_after(self, position: int, limit: int) -> list[ChangeRow]:
+        cursor = self._db.execute(
+            "SELECT position, kind, profile_id, at, detail FROM changes WHERE position > ?"
+            " ORDER BY position LIMIT ?",
+            (position, limit),
+        )
+        return [ChangeRow(*row) for row in cursor]
+
+    def profile_page(self, after: str | None, limit: int) -> list[ProfileRow]:
+        cursor = self._db.execute(
+            f"SELECT {_PROFILE_COLUMNS} FROM profiles p WHERE p.id > ? ORDER BY p.id LIMIT ?",
+            (after or "", limit),
+        )
+        return [ProfileRow(*row) for row in cursor]
+
+    def counts(self) -> dict[str, int]:
+        tables = ("identifiers", "edges", "profiles", "aliases", "facts", "consent", "changes")
+        return {
+            table: self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in tables
+        }
+
+    def get_meta(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"user.{name}",)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"user.{name}", value)
+        )
+
+
+class EmbeddedStore:
+    """``GraphStore`` on SQLite; see the module docstring for its guarantees."""
+
+    name = "embedded"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / DATABASE_FILE
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"embedded store: cannot create data directory {data_dir}: {e}") from e
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._migrate()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            try:
+                connection = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=30
+                )
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = FULL")
+                connection.execute("PRAGMA foreign_keys = OFF")
+                connection.execute("PRAGMA cache_size = -65536")
+            except sqlite3.Error as e:
+                raise StoreError(f"embedded store: cannot open {self.path}: {e}") from e
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def _migrate(self) -> None:
+        db = self._connection()
+        try:
+            db.executescript(_SCHEMA)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise StoreError(
+                    f"embedded store {self.path}: schema version {row[0]},"
+                    f" this idgraph reads {SCHEMA_VERSION}"
+                )
+        except sqlite3.Error as e:
+            raise StoreError(f"embedded store: cannot prepare {self.path}: {e}") from e
+
+    def _run(self, begin: str, work: Callable[[GraphTransaction], T], what: str) -> T:
+        db = self._connection()
+        try:
+            db.execute(begin)
+        except sqlite3.Error as e:
+            raise StoreError(f"embedded store {self.path}: cannot begin {what}: {e}") from e
+        try:
+            result = work(SqliteTransaction(db))
+        except sqlite3.Error as e:
+            db.execute("ROLLBACK")
+            raise StoreError(f"embedded store {self.path}: {what} failed: {e}") from e
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as e:
+            db.execute("ROLLBACK")
+            raise StoreError(f"embedded store {self.path}: commit of {what} failed: {e}") from e
+        return result
+
+    def write(self, work: Callable[[GraphTransaction], T]) -> T:
+        return self._run("BEGIN IMMEDIATE", work, "write")
+
+    def read(self, work: Callable[[GraphTransaction], T]) -> T:
+        return self._run("BEGIN", work, "read")
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()

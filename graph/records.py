@@ -1,0 +1,95 @@
+"""The rows a store keeps. Plain values only: times are ``YYYY-MM-DDTHH:MM:SSZ`` strings,
+structured fields are JSON strings, so every store keeps them the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierRow:
+    """An identifier sighting to upsert: first/last seen widen, count adds up."""
+
+    key: str
+    type: str
+    value: str
+    first_seen: str
+    last_seen: str
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIdentifier:
+    key: str
+    type: str
+    value: str
+    profile_id: str | None
+    first_seen: str
+    last_seen: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeRow:
+    """An edge to upsert, keyed by (left, right, matcher, rule) with left < right.
+
+    On a repeat, weight, status, evidence and source take the new values, first/last seen
+    widen and count adds up.
+    """
+
+    left: str
+    right: str
+    matcher: str
+    rule: str
+    weight: float
+    status: str
+    source: str
+    evidence: str
+    first_seen: str
+    last_seen: str
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FactRow:
+    """One attribute value seen with one identifier in one observation."""
+
+    observation_id: str
+    identifier_key: str
+    name: str
+    value: str
+    source: str
+    observed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRow:
+    statement_id: str
+    subject_key: str
+    purpose: str
+    status: str
+    at: str
+    source: str
+    proof: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """A golden profile as served: the document is denormalized so a lookup is one read."""
+
+    id: str
+    created_at: str
+    updated_at: str
+    identifiers: str
+    attributes: str
+    consent: str
+    lineage: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    position: int
+    kind: str
+    profile_id: str
+    at: str
+    detail: str

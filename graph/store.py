@@ -1,0 +1,136 @@
+"""The seam between the domain and a store: ``GraphStore`` and ``GraphTransaction``.
+
+The domain (``identity``) drives resolution; a store only keeps rows and answers batch
+questions about them. Every method takes and returns batches so that a networked store
+(Neo4j) pays one round trip per batch, not per identifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Protocol, TypeVar
+
+from graph.records import (
+    ChangeRow,
+    ConsentRow,
+    EdgeRow,
+    FactRow,
+    IdentifierRow,
+    ProfileRow,
+    StoredIdentifier,
+)
+
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """A store failed (connection, constraint, corruption). The message says which store
+    and what it was doing; the driver's error is chained as the cause."""
+
+
+class GraphTransaction(Protocol):
+    """One atomic unit of work on a store.
+
+    Contract, for every implementation:
+
+    - Writes are visible to later reads of the same transaction and to nobody else until
+      the transaction commits; on an exception nothing of it is kept.
+    - Every write is idempotent in its effect on identities: upserting the same rows again
+      changes only counters and last-seen times.
+    - Methods that take keys or IDs accept any collection, including empty ones, and
+      ignore unknown entries; methods that return mappings leave unknown entries out.
+    - Results are deterministic: lists come sorted as documented.
+    """
+
+    def upsert_identifiers(self, rows: Sequence[IdentifierRow]) -> None:
+        """Insert new identifiers (with no profile) or widen seen-times of known ones."""
+
+    def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
+        """Insert or update edges keyed by (left, right, matcher, rule)."""
+
+    def add_facts(self, rows: Sequence[FactRow]) -> None:
+        """Keep attribute facts; a repeat of (observation_id, identifier_key, name) is ignored."""
+
+    def add_consent(self, rows: Sequence[ConsentRow]) -> None:
+        """Keep consent statements; a repeat of statement_id is ignored."""
+
+    def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
+        """The profile of each known key (None while it has none)."""
+
+    def assign_profile(self, assignments: Mapping[str, str]) -> None:
+        """Set the profile of each identifier key."""
+
+    def move_identifiers(self, from_profile_ids: Collection[str], to_profile_id: str) -> None:
+        """Relabel every identifier of the given profiles to ``to_profile_id``."""
+
+    def identifiers_of(self, profile_ids: Collection[str]) -> dict[str, list[StoredIdentifier]]:
+        """Identifiers per profile, each list sorted by key."""
+
+    def edges_of(self, keys: Collection[str]) -> list[EdgeRow]:
+        """Every edge with at least one end in ``keys``, sorted by (left, right, matcher, rule)."""
+
+    def facts_of(self, keys: Collection[str]) -> list[FactRow]:
+        """Attribute facts of the given identifiers."""
+
+    def consent_of(self, keys: Collection[str]) -> list[ConsentRow]:
+        """Consent statements whose subject is one of the given identifiers."""
+
+    def get_profiles(self, profile_ids: Collection[str]) -> dict[str, ProfileRow]:
+        """Live profiles by ID (aliases are not followed here)."""
+
+    def profiles_by_identifier(self, keys: Collection[str]) -> dict[str, ProfileRow]:
+        """The live profile of each key that has one: the lookup path, one round trip."""
+
+    def put_profiles(self, rows: Sequence[ProfileRow]) -> None:
+        """Insert or replace profile documents."""
+
+    def delete_profiles(self, profile_ids: Collection[str]) -> None:
+        """Remove profiles (their identifiers must have been moved first)."""
+
+    def add_aliases(self, aliases: Mapping[str, str]) -> None:
+        """Record ``alias -> target``; aliases already pointing at a new alias are re-pointed
+        to its target, so resolving an alias is always one step."""
+
+    def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
+        """The target of each ID that is an alias."""
+
+    def id_in_use(self, profile_id: str) -> bool:
+        """Whether the ID names a live profile or an alias."""
+
+    def append_changes(self, rows: Sequence[ChangeRow]) -> list[int]:
+        """Append events to the change feed; positions (ignored on input) are assigned
+        increasing, in order, and returned."""
+
+    def changes_after(self, position: int, limit: int) -> list[ChangeRow]:
+        """Events with a position above ``position``, oldest first, at most ``limit``."""
+
+    def profile_page(self, after: str | None, limit: int) -> list[ProfileRow]:
+        """Live profiles ordered by ID, starting after ``after``, at most ``limit``."""
+
+    def counts(self) -> dict[str, int]:
+        """Sizes: identifiers, edges, profiles, aliases, facts, consent, changes."""
+
+    def get_meta(self, name: str) -> str | None:
+        """A store-wide setting kept with the data (e.g. the ID key), or None."""
+
+    def set_meta(self, name: str, value: str) -> None:
+        """Keep a store-wide setting; replaces an earlier value."""
+
+
+class GraphStore(Protocol):
+    """A durable identity graph.
+
+    ``write`` runs ``work`` in one transaction and commits it; ``read`` runs it in a
+    read-only one. A store may run ``work`` more than once when a transaction has to be
+    retried (Neo4j does on transient errors), so ``work`` must not have effects outside
+    the transaction. Errors of the backend surface as ``StoreError``; errors raised by
+    ``work`` itself pass through unchanged after the transaction is rolled back.
+    """
+
+    name: str
+
+    def write(self, work: Callable[[GraphTransaction], T]) -> T: ...
+
+    def read(self, work: Callable[[GraphTransaction], T]) -> T: ...
+
+    def close(self) -> None: ...

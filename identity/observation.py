@@ -1,0 +1,411 @@
+"""Observations: the unit of ingest.
+
+An observation is what one source saw together at one time: identifiers, optional person
+attributes and consent statements, and whether the link was authenticated (a login) or
+only co-occurring. ``ObservationParser`` turns one decoded JSON object into an
+``Observation``; a part that breaks a rule (one identifier, one attribute, one consent
+statement) is refused on its own and reported, and the observation is rejected whole only
+when what is left cannot stand (no source, no time, no valid identifier).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from identity.consent import ConsentStatus
+from identity.errors import IdentifierRefused, ObservationRejected, Refusal
+from identity.identifiers import Identifier, IdentifierNormalizer
+from identity.settings import Settings
+from identity.timeutil import format_timestamp, parse_timestamp
+
+KNOWN_ATTRIBUTES = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "full_name",
+    "date_of_birth",
+    "gender",
+    "address",
+    "city",
+    "postcode",
+    "region",
+    "country",
+)
+_SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+_ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_MAX_ATTRIBUTE_LENGTH = 256
+_FUTURE_SLACK = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentClaim:
+    """A consent statement as observed: ``subject`` is an identifier key, or None for the
+    whole profile the observation resolves to."""
+
+    subject: str | None
+    purpose: str
+    status: ConsentStatus
+    at: str
+    proof: str = "{}"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    source: str
+    observed_at: str
+    identifiers: tuple[Identifier, ...]
+    authenticated: bool = False
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    consent: tuple[ConsentClaim, ...] = ()
+
+    @property
+    def observation_id(self) -> str:
+        """Content hash: the same observation twice has the same ID (idempotent ingest)."""
+        canonical = json.dumps(
+            [
+                self.source,
+                self.observed_at,
+                self.authenticated,
+                [i.key for i in self.identifiers],
+                sorted(self.attributes.items()),
+                [[c.subject, c.purpose, c.status.value, c.at, c.proof] for c in self.consent],
+            ],
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedObservation:
+    observation: Observation
+    refusals: tuple[Refusal, ...] = ()
+
+
+class ObservationParser:
+    def __init__(self, settings: Settings, normalizer: IdentifierNormalizer | None = None) -> None:
+        self._settings = settings
+        self._normalizer = normalizer or IdentifierNormalizer(settings)
+        self._purposes = frozenset(settings.purposes)
+
+    @property
+    def normalizer(self) -> IdentifierNormalizer:
+        return self._normalizer
+
+    def parse(self, data: object) -> ParsedObservation:
+        if not isinstance(data, Mapping):
+            raise _reject("observation", _kind(data), "observation.object", "must be a JSON object")
+        source = self._source(data.get("source"))
+        observed_at = self._observed_at(data.get("observed_at"))
+        authenticated = data.get("authenticated", False)
+        if not isinstance(authenticated, bool):
+            raise _reject(
+                "authenticated", authenticated, "authenticated.boolean", "must be true or false"
+            )
+        refusals: list[Refusal] = []
+        identifiers = self._identifiers(data.get("identifiers", _MISSING), refusals)
+        attributes = self._attributes(data.get("attributes"), refusals)
+        consent = self._consent(data.get("consent"), observed_at, identifiers, refusals)
+        observation = Observation(
+            source=source,
+            observed_at=observed_at,
+            identifiers=identifiers,
+            authenticated=authenticated,
+            attributes=attributes,
+            consent=consent,
+        )
+        return ParsedObservation(observation, tuple(refusals))
+
+    def _source(self, value: object) -> str:
+        if value is None:
+            raise _reject("source", value, "source.required", "every observation names its source")
+        if not isinstance(value, str) or not _SOURCE.fullmatch(value.strip()):
+            raise _reject(
+                "source",
+                value,
+                "source.format",
+                "letters, digits, '_', '.', '-' only, at most 64 characters",
+            )
+        return value.strip().lower()
+
+    def _observed_at(self, value: object) -> str:
+        if value is None:
+            raise _reject(
+                "observed_at",
+                value,
+                "observed_at.required",
+                "every observation says when it was made",
+            )
+        if not isinstance(value, str):
+            raise _reject("observed_at", value, "observed_at.iso8601", "must be an ISO 8601 string")
+        try:
+            moment = parse_timestamp(value)
+        except ValueError:
+            raise _reject(
+                "observed_at",
+                value,
+                "observed_at.iso8601",
+                "must be an ISO 8601 time such as 2026-01-02T03:04:05Z",
+            ) from None
+        if moment > datetime.now(UTC) + _FUTURE_SLACK:
+            raise _reject(
+                "observed_at", value, "observed_at.not_future", "lies more than a day in the future"
+            )
+        return format_timestamp(moment)
+
+    def _identifiers(self, value: object, refusals: list[Refusal]) -> tuple[Identifier, ...]:
+        if value is _MISSING:
+            raise _reject(
+                "identifiers",
+                None,
+                "identifiers.required",
+                "every observation carries a list of identifiers",
+            )
+        if not isinstance(value, list):
+            raise _reject("identifiers", _kind(value), "identifiers.list", "must be a JSON array")
+        limit = self._settings.max_identifiers_per_observation
+        if len(value) > limit:
+            raise _reject(
+                "identifiers",
+                len(value),
+                "identifiers.max_items",
+                f"at most {limit} identifiers in one observation",
+            )
+        found: dict[str, Identifier] = {}
+        for index, item in enumerate(value):
+            where = f"identifiers[{index}]"
+            if not isinstance(item, Mapping) or "type" not in item or "value" not in item:
+                refusals.append(
+                    Refusal(
+                        where,
+                        item,
+                        "identifier.shape",
+                        'must be an object {"type": ..., "value": ...}',
+                    )
+                )
+                continue
+            try:
+                identifier = self._normalizer.normalize(item["type"], item["value"], where)
+            except IdentifierRefused as e:
+                refusals.extend(e.refusals)
+                continue
+            found[identifier.key] = identifier
+        if not found:
+            reasons = "; ".join(str(r) for r in refusals) or "the list is empty"
+            raise ObservationRejected(
+                [
+                    Refusal(
+                        "identifiers",
+                        len(value),
+                        "identifiers.one_valid",
+                        f"no valid identifier left ({reasons})",
+                    ),
+                    *refusals,
+                ]
+            )
+        return tuple(sorted(found.values()))
+
+    def _attributes(self, value: object, refusals: list[Refusal]) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            refusals.append(
+                Refusal("attributes", _kind(value), "attributes.object", "must be a JSON object")
+            )
+            return {}
+        attributes: dict[str, str] = {}
+        for name, raw in value.items():
+            where = f"attributes.{name}"
+            if not isinstance(name, str) or not _ATTRIBUTE_NAME.fullmatch(name):
+                refusals.append(
+                    Refusal(
+                        where,
+                        name,
+                        "attributes.name",
+                        "names are lower_snake_case, at most 64 characters",
+                    )
+                )
+                continue
+            if raw is None or raw == "":
+                continue
+            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+                refusals.append(
+                    Refusal(where, raw, "attributes.scalar", "must be a string or a number")
+                )
+                continue
+            text = " ".join(str(raw).split())
+            if "\x00" in text or len(text) > _MAX_ATTRIBUTE_LENGTH:
+                refusals.append(
+                    Refusal(
+                        where,
+                        text[:64],
+                        "attributes.text",
+                        f"at most {_MAX_ATTRIBUTE_LENGTH} characters, no NUL",
+                    )
+                )
+                continue
+            checked = _check_attribute(name, text)
+            if isinstance(checked, Refusal):
+                refusals.append(checked)
+            elif checked:
+                attributes[name] = checked
+        return attributes
+
+    def _consent(
+        self,
+        value: object,
+        observed_at: str,
+        identifiers: tuple[Identifier, ...],
+        refusals: list[Refusal],
+    ) -> tuple[ConsentClaim, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            refusals.append(
+                Refusal("consent", _kind(value), "consent.list", "must be a JSON array")
+            )
+            return ()
+        keys = {i.key for i in identifiers}
+        claims: list[ConsentClaim] = []
+        for index, item in enumerate(value):
+            where = f"consent[{index}]"
+            if not isinstance(item, Mapping):
+                refusals.append(Refusal(where, item, "consent.object", "must be a JSON object"))
+                continue
+            purpose = item.get("purpose")
+            if purpose not in self._purposes:
+                refusals.append(
+                    Refusal(
+                        f"{where}.purpose",
+                        purpose,
+                        "consent.purpose",
+                        f"known purposes: {', '.join(sorted(self._purposes))}",
+                    )
+                )
+                continue
+            try:
+                status = ConsentStatus(str(item.get("status")))
+            except ValueError:
+                refusals.append(
+                    Refusal(
+                        f"{where}.status",
+                        item.get("status"),
+                        "consent.status",
+                        "must be granted, denied or unknown",
+                    )
+                )
+                continue
+            at = observed_at
+            if item.get("at") is not None:
+                try:
+                    at = format_timestamp(parse_timestamp(str(item["at"])))
+                except ValueError:
+                    refusals.append(
+                        Refusal(f"{where}.at", item["at"], "consent.at", "must be an ISO 8601 time")
+                    )
+                    continue
+            proof = item.get("proof", {})
+            if not isinstance(proof, Mapping):
+                refusals.append(
+                    Refusal(
+                        f"{where}.proof",
+                        proof,
+                        "consent.proof",
+                        "must be a JSON object (form, document version, basis)",
+                    )
+                )
+                continue
+            subject = item.get("subject")
+            subject_key: str | None = None
+            if subject is not None:
+                if not isinstance(subject, Mapping):
+                    refusals.append(
+                        Refusal(
+                            f"{where}.subject",
+                            subject,
+                            "consent.subject",
+                            'must be {"type": ..., "value": ...} or absent',
+                        )
+                    )
+                    continue
+                try:
+                    subject_key = self._normalizer.normalize(
+                        subject.get("type"), subject.get("value"), f"{where}.subject"
+                    ).key
+                except IdentifierRefused as e:
+                    refusals.extend(e.refusals)
+                    continue
+                if subject_key not in keys:
+                    refusals.append(
+                        Refusal(
+                            f"{where}.subject",
+                            subject_key,
+                            "consent.subject_observed",
+                            "the subject must be one of this observation's identifiers",
+                        )
+                    )
+                    continue
+            claims.append(
+                ConsentClaim(
+                    subject_key,
+                    purpose,
+                    status,
+                    at,
+                    json.dumps(dict(proof), sort_keys=True, ensure_ascii=False),
+                )
+            )
+        return tuple(claims)
+
+
+class _Missing:
+    pass
+
+
+_MISSING: Any = _Missing()
+
+
+def _reject(field_name: str, value: object, rule: str, message: str) -> ObservationRejected:
+    return ObservationRejected([Refusal(field_name, value, rule, message)])
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
+
+
+def _check_attribute(name: str, text: str) -> str | Refusal:
+    where = f"attributes.{name}"
+    if name == "date_of_birth":
+        try:
+            born = date.fromisoformat(text)
+        except ValueError:
+            return Refusal(
+                where,
+                text,
+                "attributes.date_of_birth.iso_date",
+                "must be a date written YYYY-MM-DD",
+            )
+        if not date(1900, 1, 1) <= born <= datetime.now(UTC).date():
+            return Refusal(
+                where,
+                text,
+                "attributes.date_of_birth.range",
+                "must lie between 1900-01-01 and today",
+            )
+        return born.isoformat()
+    if name == "country":
+        code = text.upper()
+        if not re.fullmatch(r"[A-Z]{2}", code):
+            return Refusal(
+                where,
+                text,
+                "attributes.country.iso3166",
+                "must be an ISO 3166 alpha-2 code such as US",
+            )
+        return code
+    return text

@@ -1,0 +1,107 @@
+"""Golden profiles: survivorship of attributes, effective consent, the served document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graph.records import ConsentRow, FactRow, ProfileRow
+from identity.consent import ConsentStatement, ConsentStatus, effective_consent
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenValue:
+    value: str
+    source: str
+    observed_at: str
+
+
+def most_recent_values(facts: Iterable[FactRow]) -> dict[str, GoldenValue]:
+    """Survivorship 'most recent': per attribute the value observed last; ties go to the
+    greater (source, value) so the choice never depends on load order."""
+    chosen: dict[str, tuple[tuple[str, str, str], GoldenValue]] = {}
+    for fact in facts:
+        rank = (fact.observed_at, fact.source, fact.value)
+        current = chosen.get(fact.name)
+        if current is None or rank > current[0]:
+            chosen[fact.name] = (rank, GoldenValue(fact.value, fact.source, fact.observed_at))
+    return {name: chosen[name][1] for name in sorted(chosen)}
+
+
+def statements_from_rows(rows: Iterable[ConsentRow]) -> list[ConsentStatement]:
+    return [
+        ConsentStatement(r.subject_key, r.purpose, ConsentStatus(r.status), r.at, r.source, r.proof)
+        for r in rows
+    ]
+
+
+def build_document(
+    profile_id: str,
+    identifier_keys: Sequence[str],
+    facts: Iterable[FactRow],
+    consent_rows: Iterable[ConsentRow],
+    purposes: Sequence[str],
+    created_at: str,
+    updated_at: str,
+    lineage: Sequence[dict[str, Any]],
+) -> ProfileRow:
+    golden = most_recent_values(facts)
+    consent = effective_consent(statements_from_rows(consent_rows), purposes)
+    return ProfileRow(
+        id=profile_id,
+        created_at=created_at,
+        updated_at=updated_at,
+        identifiers=_dumps(sorted(identifier_keys)),
+        attributes=_dumps(
+            {
+                n: {"value": g.value, "source": g.source, "observed_at": g.observed_at}
+                for n, g in golden.items()
+            }
+        ),
+        consent=_dumps({p: c.to_dict() for p, c in consent.items()}),
+        lineage=_dumps(list(lineage)),
+    )
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A golden profile as the service answers it."""
+
+    row: ProfileRow
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @property
+    def identifiers(self) -> list[str]:
+        keys: list[str] = json.loads(self.row.identifiers)
+        return keys
+
+    def consent_status(self, purpose: str) -> str:
+        consent: dict[str, dict[str, Any]] = json.loads(self.row.consent)
+        return str(consent.get(purpose, {}).get("status", ConsentStatus.UNKNOWN.value))
+
+    def to_dict(self, with_lineage: bool = True) -> dict[str, Any]:
+        attributes: dict[str, dict[str, str]] = json.loads(self.row.attributes)
+        document: dict[str, Any] = {
+            "id": self.row.id,
+            "identifiers": json.loads(self.row.identifiers),
+            "attributes": {name: a["value"] for name, a in attributes.items()},
+            "provenance": {
+                name: {"source": a["source"], "observed_at": a["observed_at"]}
+                for name, a in attributes.items()
+            },
+            "consent": json.loads(self.row.consent),
+            "created_at": self.row.created_at,
+            "updated_at": self.row.updated_at,
+        }
+        if with_lineage:
+            document["lineage"] = json.loads(self.row.lineage)
+        return document

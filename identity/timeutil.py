@@ -1,0 +1,32 @@
+"""Timestamps as the stores keep them: UTC, second precision, ``YYYY-MM-DDTHH:MM:SSZ``.
+
+One fixed format means string order is time order in every store. Sub-second precision
+is dropped on purpose: it never decides an identity question.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_timestamp(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse ISO 8601; a time without an offset is taken as UTC. Raises ValueError."""
+    cleaned = text.strip()
+    if cleaned.endswith(("Z", "z")):
+        cleaned = cleaned[:-1] + "+00:00"
+    moment = datetime.fromisoformat(cleaned)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def utc_now() -> str:
+    return format_timestamp(datetime.now(UTC))

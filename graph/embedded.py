@@ -257,11 +257,12 @@ class SqliteTransaction:
         self._db.executemany("DELETE FROM profiles WHERE id = ?", [(p,) for p in profile_ids])
 
     def add_aliases(self, aliases: Mapping[str, str]) -> None:
-        for alias, target in aliases.items():
-            self._db.execute("UPDATE aliases SET target = ? WHERE target = ?", (target, alias))
-            self._db.execute(
-                "INSERT OR REPLACE INTO aliases (alias, target) VALUES (?, ?)", (alias, target)
-            )
+        pairs = [(target, alias) for alias, target in aliases.items()]
+        self._db.executemany("UPDATE aliases SET target = ? WHERE target = ?", pairs)
+        self._db.executemany(
+            "INSERT OR REPLACE INTO aliases (alias, target) VALUES (?, ?)",
+            [(alias, target) for target, alias in pairs],
+        )
 
     def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
         if not ids:
@@ -280,15 +281,15 @@ class SqliteTransaction:
         return row is not None
 
     def append_changes(self, rows: Sequence[ChangeRow]) -> list[int]:
-        positions = []
-        for r in rows:
-            cursor = self._db.execute(
-                "INSERT INTO changes (kind, profile_id, at, detail) VALUES (?, ?, ?, ?)",
-                (r.kind, r.profile_id, r.at, r.detail),
-            )
-            assert cursor.lastrowid is not None
-            positions.append(cursor.lastrowid)
-        return positions
+        # Inside the write transaction this connection is the only writer, so the rows of
+        # one executemany take the consecutive positions after the current maximum.
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+        start = (row[0] if row else 0) + 1
+        self._db.executemany(
+            "INSERT INTO changes (kind, profile_id, at, detail) VALUES (?, ?, ?, ?)",
+            [(r.kind, r.profile_id, r.at, r.detail) for r in rows],
+        )
+        return list(range(start, start + len(rows)))
 
     def changes_after(self, position: int, limit: int) -> list[ChangeRow]:
         cursor = self._db.execute(

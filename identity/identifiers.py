@@ -17,7 +17,7 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from identity.errors import IdentifierRefused, Refusal
+from identity.errors import ConfigurationError, IdentifierRefused, Refusal
 from identity.settings import CustomType, Settings
 
 
@@ -163,7 +163,7 @@ class IdentifierNormalizer:
         normalizers = {name: factory(settings) for name, factory in BUILTIN_NORMALIZERS.items()}
         for custom in settings.custom_types:
             if custom.name in normalizers:
-                raise ValueError(f"custom type {custom.name!r} shadows a built-in type")
+                raise ConfigurationError(f"custom type {custom.name!r} shadows a built-in type")
             normalizers[custom.name] = make_custom_normalizer(custom)
         self._normalizers = normalizers
         self._blocked = settings.blocked_values

@@ -64,22 +64,24 @@ class Observation:
     attributes: Mapping[str, str] = field(default_factory=dict)
     consent: tuple[ConsentClaim, ...] = ()
 
-    @property
-    def observation_id(self) -> str:
-        """Content hash: the same observation twice has the same ID (idempotent ingest)."""
+    observation_id: str = field(init=False, default="")
+    """Content hash: the same observation twice has the same ID (idempotent ingest)."""
+
+    def __post_init__(self) -> None:
         canonical = json.dumps(
             [
                 self.source,
                 self.observed_at,
                 self.authenticated,
-                [i.key for i in self.identifiers],
+                sorted(i.key for i in self.identifiers),
                 sorted(self.attributes.items()),
                 [[c.subject, c.purpose, c.status.value, c.at, c.proof] for c in self.consent],
             ],
             separators=(",", ":"),
             ensure_ascii=False,
         )
-        return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+        object.__setattr__(self, "observation_id", digest)
 
 
 @dataclass(frozen=True, slots=True)

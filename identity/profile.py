@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,16 +18,36 @@ class GoldenValue:
     observed_at: str
 
 
-def most_recent_values(facts: Iterable[FactRow]) -> dict[str, GoldenValue]:
+def _rank(value: GoldenValue) -> tuple[str, str, str]:
+    return (value.observed_at, value.source, value.value)
+
+
+def pick_golden(candidates: Iterable[tuple[str, GoldenValue]]) -> dict[str, GoldenValue]:
     """Survivorship 'most recent': per attribute the value observed last; ties go to the
-    greater (source, value) so the choice never depends on load order."""
-    chosen: dict[str, tuple[tuple[str, str, str], GoldenValue]] = {}
+    greater (source, value) so the choice never depends on load order. Picking from
+    earlier picks plus new candidates gives the same answer as picking from everything,
+    which lets ingest update golden records incrementally."""
+    chosen: dict[str, GoldenValue] = {}
+    for name, candidate in candidates:
+        current = chosen.get(name)
+        if current is None or _rank(candidate) > _rank(current):
+            chosen[name] = candidate
+    return {name: chosen[name] for name in sorted(chosen)}
+
+
+def fact_candidates(facts: Iterable[FactRow]) -> Iterator[tuple[str, GoldenValue]]:
     for fact in facts:
-        rank = (fact.observed_at, fact.source, fact.value)
-        current = chosen.get(fact.name)
-        if current is None or rank > current[0]:
-            chosen[fact.name] = (rank, GoldenValue(fact.value, fact.source, fact.observed_at))
-    return {name: chosen[name][1] for name in sorted(chosen)}
+        yield fact.name, GoldenValue(fact.value, fact.source, fact.observed_at)
+
+
+def document_candidates(row: ProfileRow) -> Iterator[tuple[str, GoldenValue]]:
+    attributes: dict[str, dict[str, str]] = json.loads(row.attributes)
+    for name, a in attributes.items():
+        yield name, GoldenValue(a["value"], a["source"], a["observed_at"])
+
+
+def most_recent_values(facts: Iterable[FactRow]) -> dict[str, GoldenValue]:
+    return pick_golden(fact_candidates(facts))
 
 
 def statements_from_rows(rows: Iterable[ConsentRow]) -> list[ConsentStatement]:
@@ -39,16 +59,13 @@ def statements_from_rows(rows: Iterable[ConsentRow]) -> list[ConsentStatement]:
 
 def build_document(
     profile_id: str,
-    identifier_keys: Sequence[str],
-    facts: Iterable[FactRow],
-    consent_rows: Iterable[ConsentRow],
-    purposes: Sequence[str],
+    identifier_keys: Iterable[str],
+    golden: dict[str, GoldenValue],
+    consent_json: str,
     created_at: str,
     updated_at: str,
     lineage: Sequence[dict[str, Any]],
 ) -> ProfileRow:
-    golden = most_recent_values(facts)
-    consent = effective_consent(statements_from_rows(consent_rows), purposes)
     return ProfileRow(
         id=profile_id,
         created_at=created_at,
@@ -60,9 +77,14 @@ def build_document(
                 for n, g in golden.items()
             }
         ),
-        consent=_dumps({p: c.to_dict() for p, c in consent.items()}),
+        consent=consent_json,
         lineage=_dumps(list(lineage)),
     )
+
+
+def consent_document(rows: Iterable[ConsentRow], purposes: Sequence[str]) -> str:
+    consent = effective_consent(statements_from_rows(rows), purposes)
+    return _dumps({p: c.to_dict() for p, c in consent.items()})
 
 
 def _dumps(value: object) -> str:

@@ -34,7 +34,13 @@ from graph.records import (
 from graph.store import GraphTransaction
 from identity.components import DisjointSet
 from identity.observation import Observation
-from identity.profile import build_document
+from identity.profile import (
+    build_document,
+    consent_document,
+    document_candidates,
+    fact_candidates,
+    pick_golden,
+)
 from identity.settings import Settings
 from identity.timeutil import utc_now
 from matchers.deterministic import CoOccurrenceMatcher
@@ -79,6 +85,7 @@ class Resolver:
         profile_claims: list[tuple[Observation, int]] = []
         joins: list[tuple[str, str]] = []
         threshold = self._settings.merge_threshold
+        evidence_json: dict[tuple[str, bool], str] = {}
 
         for obs in observations:
             obs_id = obs.observation_id
@@ -94,7 +101,12 @@ class Resolver:
                     facts.append(
                         FactRow(obs_id, ident.key, name, value, obs.source, obs.observed_at)
                     )
+            evidence = evidence_json.get((obs.source, obs.authenticated))
             for pair in self._matcher.pairs(keys, obs.source, obs.authenticated):
+                if evidence is None:
+                    evidence = evidence_json[(obs.source, obs.authenticated)] = _dumps(
+                        pair.evidence
+                    )
                 status = STATUS_JOINED if pair.weight >= threshold else STATUS_WEAK
                 if status == STATUS_JOINED:
                     joins.append((pair.left, pair.right))
@@ -108,7 +120,7 @@ class Resolver:
                         pair.weight,
                         status,
                         obs.source,
-                        _dumps(pair.evidence),
+                        evidence,
                         obs.observed_at,
                         obs.observed_at,
                     ),
@@ -122,24 +134,24 @@ class Resolver:
         tx.upsert_identifiers(list(identifiers.values()))
         tx.upsert_edges(list(edges.values()))
         tx.add_facts(facts)
-        tx.add_consent(consent)
         outcome.identifiers = len(identifiers)
         outcome.edges = len(edges)
 
-        touched, merges, previous = self._resolve(tx, list(identifiers), joins, outcome)
-        if profile_claims:
-            self._expand_profile_consent(tx, profile_claims)
-        self._rebuild(tx, touched, merges, previous)
-        outcome.touched_profiles = sorted(touched)
+        plan = self._resolve(tx, identifiers, joins, outcome)
+        consent.extend(self._expand_profile_consent(tx, plan, profile_claims))
+        tx.add_consent(consent)
+        self._rebuild(tx, plan, facts, consent)
+        outcome.touched_profiles = sorted(plan.touched)
         return outcome
 
     def _resolve(
         self,
         tx: GraphTransaction,
-        keys: list[str],
+        identifiers: dict[str, IdentifierRow],
         joins: list[tuple[str, str]],
         outcome: BatchOutcome,
-    ) -> tuple[set[str], dict[str, list[str]], dict[str, ProfileRow]]:
+    ) -> _Plan:
+        keys = list(identifiers)
         current = tx.profile_ids(keys)
         components = DisjointSet(keys)
         for key, profile_id in current.items():
@@ -149,107 +161,155 @@ class Resolver:
             components.union(left, right)
 
         existing_ids = {pid for pid in current.values() if pid is not None}
-        existing = tx.get_profiles(existing_ids)
-        touched: set[str] = set()
-        merges: dict[str, list[str]] = {}
-        assignments: dict[str, str] = {}
+        plan = _Plan(previous=tx.get_profiles(existing_ids))
+        founders: dict[str, list[str]] = {}
         for group in components.groups():
             profile_ids = sorted(
                 n[len(_PROFILE_NODE) :] for n in group if n.startswith(_PROFILE_NODE)
             )
-            unassigned = [
-                n for n in group if not n.startswith(_PROFILE_NODE) and current.get(n) is None
-            ]
+            members = [n for n in group if not n.startswith(_PROFILE_NODE)]
             if not profile_ids:
-                survivor = self._fresh_profile_id(tx, min(unassigned))
-                outcome.profiles_created += 1
-            else:
-                survivor = min(profile_ids, key=lambda p: (existing[p].created_at, p))
-                absorbed = [p for p in profile_ids if p != survivor]
-                if absorbed:
-                    tx.move_identifiers(absorbed, survivor)
-                    tx.add_aliases(dict.fromkeys(absorbed, survivor))
-                    tx.delete_profiles(absorbed)
-                    merges[survivor] = absorbed
-                    outcome.profiles_merged += len(absorbed)
-            assignments.update(dict.fromkeys(unassigned, survivor))
-            touched.add(survivor)
-        tx.assign_profile(assignments)
-        return touched, merges, existing
+                founders[min(members)] = members
+                continue
+            survivor = min(profile_ids, key=lambda p: (plan.previous[p].created_at, p))
+            absorbed = [p for p in profile_ids if p != survivor]
+            if absorbed:
+                tx.move_identifiers(absorbed, survivor)
+                tx.add_aliases(dict.fromkeys(absorbed, survivor))
+                tx.delete_profiles(absorbed)
+                plan.merges[survivor] = absorbed
+                outcome.profiles_merged += len(absorbed)
+            plan.owner.update(dict.fromkeys(members, survivor))
+            plan.touched.add(survivor)
+        for founder, fresh_id in self._fresh_profile_ids(tx, sorted(founders)).items():
+            plan.owner.update(dict.fromkeys(founders[founder], fresh_id))
+            plan.touched.add(fresh_id)
+            plan.created.add(fresh_id)
+            outcome.profiles_created += 1
+        tx.assign_profile({k: p for k, p in plan.owner.items() if current.get(k) != p})
+        plan.first_seen = {k: r.first_seen for k, r in identifiers.items()}
+        plan.last_seen = {k: r.last_seen for k, r in identifiers.items()}
+        return plan
 
-    def _fresh_profile_id(self, tx: GraphTransaction, founding_key: str) -> str:
+    def _fresh_profile_ids(self, tx: GraphTransaction, founding_keys: list[str]) -> dict[str, str]:
+        """A new ID per founding key; on the rare clash with a live ID or an alias (the
+        same key founded a profile before that was later erased or split away) the next
+        attempt of the keyed hash is taken."""
+        chosen: dict[str, str] = {}
         attempt = 0
-        while True:
-            candidate = self.profile_id_for(founding_key, attempt)
-            if not tx.id_in_use(candidate):
-                return candidate
+        pending = founding_keys
+        while pending:
+            candidates = {key: self.profile_id_for(key, attempt) for key in pending}
+            ids = set(candidates.values())
+            taken = set(tx.get_profiles(ids)) | set(tx.resolve_aliases(ids))
+            taken |= set(chosen.values())
+            pending = [key for key, pid in candidates.items() if pid in taken]
+            chosen.update({k: p for k, p in candidates.items() if p not in taken})
             attempt += 1
+        return chosen
 
     def _expand_profile_consent(
-        self, tx: GraphTransaction, claims: list[tuple[Observation, int]]
-    ) -> None:
+        self, tx: GraphTransaction, plan: _Plan, claims: list[tuple[Observation, int]]
+    ) -> list[ConsentRow]:
         """A profile-level statement counts for every identifier of the profile now."""
-        first_keys = {obs.identifiers[0].key for obs, _ in claims}
-        owners = tx.profile_ids(first_keys)
-        members = tx.identifiers_of({p for p in owners.values() if p is not None})
+        if not claims:
+            return []
+        owners = {plan.owner[obs.identifiers[0].key] for obs, _ in claims}
+        members = _members(plan, owners)
         rows = []
         for obs, index in claims:
-            owner = owners.get(obs.identifiers[0].key)
-            for ident in members.get(owner or "", []):
-                rows.append(_consent_row(obs, ident.key, index))
-        tx.add_consent(rows)
+            for key in sorted(members[plan.owner[obs.identifiers[0].key]]):
+                rows.append(_consent_row(obs, key, index))
+        return rows
 
     def _rebuild(
-        self,
-        tx: GraphTransaction,
-        profile_ids: set[str],
-        merges: dict[str, list[str]],
-        previous: dict[str, ProfileRow],
+        self, tx: GraphTransaction, plan: _Plan, facts: list[FactRow], consent: list[ConsentRow]
     ) -> None:
-        if not profile_ids:
+        """New documents for the touched profiles, from their previous documents plus this
+        batch: identifiers and golden attributes are updated incrementally; consent is
+        re-derived from the store only where statements arrived or profiles merged."""
+        if not plan.touched:
             return
-        members = tx.identifiers_of(profile_ids)
-        keys = [i.key for group in members.values() for i in group]
-        owner = {i.key: pid for pid, group in members.items() for i in group}
-        facts_by_profile: dict[str, list[FactRow]] = {}
-        for fact in tx.facts_of(keys):
-            facts_by_profile.setdefault(owner[fact.identifier_key], []).append(fact)
-        consent_by_profile: dict[str, list[ConsentRow]] = {}
-        for row in tx.consent_of(keys):
-            consent_by_profile.setdefault(owner[row.subject_key], []).append(row)
+        members = _members(plan, plan.touched)
+        batch_facts: dict[str, list[FactRow]] = {}
+        for fact in facts:
+            batch_facts.setdefault(plan.owner[fact.identifier_key], []).append(fact)
+        consent_due = set(plan.merges) | {plan.owner[row.subject_key] for row in consent}
+        consent_due &= plan.touched
+        consent_rows: dict[str, list[ConsentRow]] = {pid: [] for pid in consent_due}
+        if consent_due:
+            owner = {k: pid for pid in consent_due for k in members[pid]}
+            for row in tx.consent_of(list(owner)):
+                consent_rows[owner[row.subject_key]].append(row)
+        unknown_consent = consent_document([], self._settings.purposes)
 
+        keys_by_owner: dict[str, list[str]] = {}
+        for key, owner_id in plan.owner.items():
+            keys_by_owner.setdefault(owner_id, []).append(key)
         now = utc_now()
         changes: list[ChangeRow] = []
         documents: list[ProfileRow] = []
-        for pid in sorted(profile_ids):
-            group = members.get(pid, [])
-            old = previous.get(pid)
-            absorbed = merges.get(pid, [])
+        for pid in sorted(plan.touched):
+            old = plan.previous.get(pid)
+            absorbed = plan.merges.get(pid, [])
+            earlier = [d for d in (old, *(plan.previous[a] for a in absorbed)) if d is not None]
+            candidates = [c for d in earlier for c in document_candidates(d)]
+            candidates.extend(fact_candidates(batch_facts.get(pid, [])))
             lineage: list[dict[str, Any]] = json.loads(old.lineage) if old else []
-            created = [i.first_seen for i in group]
-            if old:
-                created.append(old.created_at)
-            created.extend(previous[a].created_at for a in absorbed if a in previous)
             if absorbed:
                 lineage.append({"event": "merge", "absorbed": absorbed, "at": now})
                 changes.append(
                     ChangeRow(0, "merge", pid, now, _dumps({"survivor": pid, "absorbed": absorbed}))
                 )
+            new_keys = keys_by_owner.get(pid, [])
+            created = [d.created_at for d in earlier] + [plan.first_seen[k] for k in new_keys]
+            updated = [d.updated_at for d in earlier] + [plan.last_seen[k] for k in new_keys]
+            if pid in consent_due:
+                consent_json = consent_document(consent_rows[pid], self._settings.purposes)
+            else:
+                consent_json = old.consent if old is not None else unknown_consent
             documents.append(
                 build_document(
                     pid,
-                    [i.key for i in group],
-                    facts_by_profile.get(pid, []),
-                    consent_by_profile.get(pid, []),
-                    self._settings.purposes,
+                    members[pid],
+                    pick_golden(candidates),
+                    consent_json,
                     created_at=min(created),
-                    updated_at=max(i.last_seen for i in group),
+                    updated_at=max(updated),
                     lineage=lineage,
                 )
             )
         tx.put_profiles(documents)
         if changes:
             tx.append_changes(changes)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one batch does to profiles: who owns each batch key afterwards, which
+    profiles it touched, created and merged, and their documents before the batch."""
+
+    previous: dict[str, ProfileRow]
+    owner: dict[str, str] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    created: set[str] = field(default_factory=set)
+    merges: dict[str, list[str]] = field(default_factory=dict)
+    first_seen: dict[str, str] = field(default_factory=dict)
+    last_seen: dict[str, str] = field(default_factory=dict)
+
+
+def _members(plan: _Plan, profile_ids: set[str]) -> dict[str, set[str]]:
+    """Identifier keys of each profile after the batch, from the documents before it."""
+    members: dict[str, set[str]] = {pid: set() for pid in profile_ids}
+    for pid in profile_ids:
+        for source in (pid, *plan.merges.get(pid, [])):
+            row = plan.previous.get(source)
+            if row is not None:
+                members[pid].update(json.loads(row.identifiers))
+    for key, pid in plan.owner.items():
+        if pid in members:
+            members[pid].add(key)
+    return members
 
 
 def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:

@@ -14,7 +14,12 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 def format_timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+    # Not strftime: glibc writes year 999 as "999", which would break string order.
+    utc = moment.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
 
 
 def parse_timestamp(text: str) -> datetime:

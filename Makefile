@@ -1,0 +1,43 @@
+# The project's commands. `make run` and `make test` each set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= data
+DEMO := $(DATA_DIR)/demo.ndjson
+
+.PHONY: run test check pytest neo4j-build bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Loads a generated demo population into the embedded store and serves the API.
+run: $(STAMP)
+	@test -f $(DEMO) || $(BIN)/python -m bench.generate --people 500 --out $(DEMO)
+	$(BIN)/idgraph --data-dir $(DATA_DIR) load $(DEMO) --rejects $(DATA_DIR)/demo.rejects.ndjson
+	$(BIN)/idgraph --data-dir $(DATA_DIR) serve --host 127.0.0.1 --port 8000
+
+# Lint, format check and types over the packages, tests and benchmarks.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+neo4j-build: $(STAMP)
+	$(BIN)/python -c "from graph import neo4j_local; neo4j_local.build()"
+
+# The whole suite on both stores; the Neo4j session fixture starts the local server.
+pytest: $(STAMP) neo4j-build
+	$(BIN)/pytest -q
+
+test: check pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.ingest --people 5000
+	$(BIN)/python -m bench.lookup --people 5000
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache neo4j-local/target

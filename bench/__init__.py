@@ -1,0 +1,1 @@
+"""Benchmarks and data generators (run as scripts; not timed tests)."""

@@ -1,0 +1,88 @@
+"""Ingest benchmark: normalization alone beside full ingest, in one run.
+
+    python -m bench.ingest [--people 5000] [--store embedded|neo4j] [--batch-size 1000]
+
+Both figures come from the same generated observations in the same process:
+
+- normalization: JSON object -> validated, normalized ``Observation`` (the parser, with
+  email-validator and phonenumbers), nothing stored. The normalizer's cache is cleared
+  first, so every distinct raw value is normalized once, as in a real first load;
+- full ingest: the same parse plus resolution and the store's transactions, in batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.common import add_store_options, neo4j_server, open_service, timed
+from bench.generate import generate
+from identity.observation import Observation
+from identity.service import IdentityService
+
+
+def run(
+    service: IdentityService, raw: list[dict[str, object]], batch_size: int
+) -> dict[str, float]:
+    def normalize_only() -> None:
+        fresh = type(service.normalizer)(service.settings)
+        parser = type(service.parser)(service.settings, fresh)
+        for item in raw:
+            parser.parse(item)
+
+    def full_ingest() -> None:
+        batch: list[Observation] = []
+        for item in raw:
+            batch.append(service.parse(item).observation)
+            if len(batch) >= batch_size:
+                service.ingest(batch)
+                batch = []
+        service.ingest(batch)
+
+    normalize_seconds = timed(normalize_only)
+    ingest_seconds = timed(full_ingest)
+    return {
+        "observations": len(raw),
+        "normalize_per_s": len(raw) / normalize_seconds,
+        "ingest_per_s": len(raw) / ingest_seconds,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    add_store_options(parser)
+    args = parser.parse_args(argv)
+    raw, _ = generate(args.people, seed=11)
+    with tempfile.TemporaryDirectory(prefix="idgraph-bench-") as scratch:
+        data_dir = args.data_dir or Path(scratch) / "data"
+        with neo4j_server(args, Path(scratch)) as uri:
+            service = open_service(args, data_dir, uri)
+            try:
+                figures = run(service, raw, args.batch_size)
+                counts = service.counts()
+            finally:
+                service.store.close()
+    ratio = figures["ingest_per_s"] / figures["normalize_per_s"]
+    print(
+        f"store: {args.store}, observations: {figures['observations']:,},"
+        f" batch size: {args.batch_size}"
+    )
+    print(f"normalization only : {figures['normalize_per_s']:10,.0f} observations/s")
+    print(
+        f"full ingest        : {figures['ingest_per_s']:10,.0f} observations/s"
+        f"  ({ratio:.2f} of normalization)"
+    )
+    print(
+        f"stored: {counts['identifiers']:,} identifiers, {counts['edges']:,} edges,"
+        f" {counts['profiles']:,} profiles"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from graph.records import (
+    AuditRow,
     ChangeRow,
     ConsentRow,
     EdgeRow,
+    EdgeStatusRow,
     FactRow,
     IdentifierRow,
     ProfileRow,
@@ -36,16 +38,19 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS identifiers (
     key TEXT PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL, profile_id TEXT,
-    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL,
+    generic TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS identifiers_by_profile ON identifiers (profile_id);
 CREATE TABLE IF NOT EXISTS edges (
     left_key TEXT NOT NULL, right_key TEXT NOT NULL, matcher TEXT NOT NULL, rule TEXT NOT NULL,
     weight REAL NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL, evidence TEXT NOT NULL,
     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (left_key, right_key, matcher, rule)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edges_by_right ON edges (right_key);
+CREATE INDEX IF NOT EXISTS edges_by_status ON edges (status, left_key, right_key);
 CREATE TABLE IF NOT EXISTS facts (
     identifier_key TEXT NOT NULL, observation_id TEXT NOT NULL, name TEXT NOT NULL,
     value TEXT NOT NULL, source TEXT NOT NULL, observed_at TEXT NOT NULL,
@@ -67,7 +72,17 @@ CREATE TABLE IF NOT EXISTS changes (
     position INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, profile_id TEXT NOT NULL,
     at TEXT NOT NULL, detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tombstones (hash TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    position INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, detail TEXT NOT NULL
+);
 """
+
+_EDGE_COLUMNS = (
+    "left_key, right_key, matcher, rule, weight, status, source, evidence, first_seen,"
+    " last_seen, count, reason"
+)
 
 _PROFILE_COLUMNS = (
     "p.id, p.created_at, p.updated_at, p.identifiers, p.attributes, p.consent, p.lineage"
@@ -95,11 +110,13 @@ class SqliteTransaction:
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
         self._db.executemany(
-            "INSERT INTO edges (left_key, right_key, matcher, rule, weight, status, source,"
-            " evidence, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO edges ({_EDGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (left_key, right_key, matcher, rule) DO UPDATE SET"
-            " weight = excluded.weight, status = excluded.status, source = excluded.source,"
-            " evidence = excluded.evidence, first_seen = min(first_seen, excluded.first_seen),"
+            " weight = max(weight, excluded.weight),"
+            " status = CASE WHEN status = 'weak' THEN excluded.status ELSE status END,"
+            " reason = CASE WHEN status = 'weak' THEN excluded.reason ELSE reason END,"
+            " source = excluded.source, evidence = excluded.evidence,"
+            " first_seen = min(first_seen, excluded.first_seen),"
             " last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count",
             [
                 (
@@ -114,10 +131,88 @@ class SqliteTransaction:
                     r.first_seen,
                     r.last_seen,
                     r.count,
+                    r.reason,
                 )
                 for r in rows
             ],
         )
+
+    def set_edge_status(self, rows: Sequence[EdgeStatusRow]) -> None:
+        self._db.executemany(
+            "UPDATE edges SET status = ?, reason = ? WHERE left_key = ? AND right_key = ?"
+            " AND matcher = ? AND rule = ?",
+            [(r.status, r.reason, r.left, r.right, r.matcher, r.rule) for r in rows],
+        )
+
+    def delete_edges(self, slots: Collection[tuple[str, str, str, str]]) -> int:
+        before = self._db.total_changes
+        self._db.executemany(
+            "DELETE FROM edges WHERE left_key = ? AND right_key = ? AND matcher = ? AND rule = ?",
+            list(slots),
+        )
+        return self._db.total_changes - before
+
+    def edges_by_status(
+        self, status: str, after: tuple[str, str, str, str] | None, limit: int
+    ) -> list[EdgeRow]:
+        cursor = self._db.execute(
+            f"SELECT {_EDGE_COLUMNS} FROM edges WHERE status = ?"
+            " AND (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
+            " ORDER BY left_key, right_key, matcher, rule LIMIT ?",
+            (status, *(after or ("", "", "", "")), limit),
+        )
+        return [EdgeRow(*row) for row in cursor]
+
+    def count_edges_by_status(self) -> dict[str, int]:
+        cursor = self._db.execute("SELECT status, count(*) FROM edges GROUP BY status")
+        return dict(cursor.fetchall())
+
+    def neighbour_counts(self, keys: Collection[str]) -> dict[str, dict[str, int]]:
+        result: dict[str, dict[str, int]] = {}
+        if not keys:
+            return result
+        cursor = self._db.execute(
+            "WITH k(key) AS (SELECT value FROM json_each(?)),"
+            " n(key, other) AS ("
+            "  SELECT left_key, right_key FROM edges WHERE left_key IN (SELECT key FROM k)"
+            "   AND status IN ('joined', 'held', 'approved')"
+            "  UNION SELECT right_key, left_key FROM edges WHERE right_key IN (SELECT key FROM k)"
+            "   AND status IN ('joined', 'held', 'approved'))"
+            " SELECT key, substr(other, 1, instr(other, ':') - 1), count(DISTINCT other)"
+            " FROM n GROUP BY 1, 2",
+            (_keys(keys),),
+        )
+        for key, kind, count in cursor:
+            result.setdefault(key, {})[kind] = count
+        return result
+
+    def set_generic(self, reasons: Mapping[str, str]) -> None:
+        self._db.executemany(
+            "UPDATE identifiers SET generic = ? WHERE key = ?",
+            [(reason, key) for key, reason in reasons.items()],
+        )
+
+    def erase_identifiers(self, keys: Collection[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        batch = _keys(keys)
+        for name, statement in (
+            (
+                "edges",
+                "DELETE FROM edges WHERE left_key IN (SELECT value FROM json_each(?))"
+                " OR right_key IN (SELECT value FROM json_each(?1))",
+            ),
+            ("facts", "DELETE FROM facts WHERE identifier_key IN (SELECT value FROM json_each(?))"),
+            (
+                "consent",
+                "DELETE FROM consent WHERE subject_key IN (SELECT value FROM json_each(?))",
+            ),
+            (
+                "identifiers",
+                "DELETE FROM identifiers WHERE key IN (SELECT value FROM json_each(?))",
+            ),
+        ):
+            counts[name] = self._db.execute(statement, (batch,)).rowcount
+        return counts
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         self._db.executemany(
@@ -138,6 +233,16 @@ class SqliteTransaction:
                 for r in rows
             ],
         )
+
+    def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
+        if not keys:
+            return {}
+        cursor = self._db.execute(
+            "SELECT key, type, value, profile_id, first_seen, last_seen, count, generic"
+            " FROM identifiers WHERE key IN (SELECT value FROM json_each(?))",
+            (_keys(keys),),
+        )
+        return {row[0]: StoredIdentifier(*row) for row in cursor}
 
     def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
         if not keys:
@@ -165,7 +270,8 @@ class SqliteTransaction:
         if not profile_ids:
             return result
         cursor = self._db.execute(
-            "SELECT key, type, value, profile_id, first_seen, last_seen, count FROM identifiers"
+            "SELECT key, type, value, profile_id, first_seen, last_seen, count, generic"
+            " FROM identifiers"
             " WHERE profile_id IN (SELECT value FROM json_each(?)) ORDER BY profile_id, key",
             (_keys(profile_ids),),
         )
@@ -178,10 +284,8 @@ class SqliteTransaction:
             return []
         cursor = self._db.execute(
             "WITH k(key) AS (SELECT value FROM json_each(?))"
-            " SELECT left_key, right_key, matcher, rule, weight, status, source, evidence,"
-            " first_seen, last_seen, count FROM edges WHERE left_key IN (SELECT key FROM k)"
-            " UNION SELECT left_key, right_key, matcher, rule, weight, status, source, evidence,"
-            " first_seen, last_seen, count FROM edges WHERE right_key IN (SELECT key FROM k)"
+            f" SELECT {_EDGE_COLUMNS} FROM edges WHERE left_key IN (SELECT key FROM k)"
+            f" UNION SELECT {_EDGE_COLUMNS} FROM edges WHERE right_key IN (SELECT key FROM k)"
             " ORDER BY 1, 2, 3, 4",
             (_keys(keys),),
         )
@@ -306,12 +410,77 @@ class SqliteTransaction:
         )
         return [ProfileRow(*row) for row in cursor]
 
+    def identifier_page(self, after: str | None, limit: int) -> list[StoredIdentifier]:
+        cursor = self._db.execute(
+            "SELECT key, type, value, profile_id, first_seen, last_seen, count, generic"
+            " FROM identifiers WHERE key > ? ORDER BY key LIMIT ?",
+            (after or "", limit),
+        )
+        return [StoredIdentifier(*row) for row in cursor]
+
+    def edge_page(self, after: tuple[str, str, str, str] | None, limit: int) -> list[EdgeRow]:
+        cursor = self._db.execute(
+            f"SELECT {_EDGE_COLUMNS} FROM edges"
+            " WHERE (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
+            " ORDER BY left_key, right_key, matcher, rule LIMIT ?",
+            (*(after or ("", "", "", "")), limit),
+        )
+        return [EdgeRow(*row) for row in cursor]
+
+    def alias_page(self, after: str | None, limit: int) -> list[tuple[str, str]]:
+        cursor = self._db.execute(
+            "SELECT alias, target FROM aliases WHERE alias > ? ORDER BY alias LIMIT ?",
+            (after or "", limit),
+        )
+        return [(row[0], row[1]) for row in cursor]
+
     def counts(self) -> dict[str, int]:
-        tables = ("identifiers", "edges", "profiles", "aliases", "facts", "consent", "changes")
+        tables = (
+            "identifiers",
+            "edges",
+            "profiles",
+            "aliases",
+            "facts",
+            "consent",
+            "changes",
+            "tombstones",
+            "audit",
+        )
         return {
             table: self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in tables
         }
+
+    def add_tombstones(self, hashes: Collection[str]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO tombstones (hash) VALUES (?)", [(h,) for h in hashes]
+        )
+
+    def tombstoned(self, hashes: Collection[str]) -> set[str]:
+        if not hashes:
+            return set()
+        cursor = self._db.execute(
+            "SELECT hash FROM tombstones WHERE hash IN (SELECT value FROM json_each(?))",
+            (_keys(hashes),),
+        )
+        return {row[0] for row in cursor}
+
+    def append_audit(self, rows: Sequence[AuditRow]) -> list[int]:
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        start = (row[0] if row else 0) + 1
+        self._db.executemany(
+            "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+            [(r.at, r.actor, r.action, r.detail) for r in rows],
+        )
+        return list(range(start, start + len(rows)))
+
+    def audit_after(self, position: int, limit: int) -> list[AuditRow]:
+        cursor = self._db.execute(
+            "SELECT position, at, actor, action, detail FROM audit WHERE position > ?"
+            " ORDER BY position LIMIT ?",
+            (position, limit),
+        )
+        return [AuditRow(*row) for row in cursor]
 
     def get_meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"user.{name}",)).fetchone()

@@ -27,14 +27,18 @@ class StoredIdentifier:
     first_seen: str
     last_seen: str
     count: int
+    generic: str = ""
+    """Why the identifier is generic (linked to too many others), or empty."""
 
 
 @dataclass(frozen=True, slots=True)
 class EdgeRow:
     """An edge to upsert, keyed by (left, right, matcher, rule) with left < right.
 
-    On a repeat, weight, status, evidence and source take the new values, first/last seen
-    widen and count adds up.
+    On a repeat the weight is the larger of the two (so the result does not depend on load
+    order), evidence and source take the new values, first/last seen widen and count adds
+    up. The status changes only from ``weak`` (a stronger repeat may make it joining);
+    other statuses are the resolver's and the stewards' to set (``set_edge_status``).
     """
 
     left: str
@@ -48,6 +52,22 @@ class EdgeRow:
     first_seen: str
     last_seen: str
     count: int = 1
+    reason: str = ""
+    """Why a ``held`` edge does not join (the guard it would break), else empty."""
+
+    @property
+    def slot(self) -> tuple[str, str, str, str]:
+        return (self.left, self.right, self.matcher, self.rule)
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeStatusRow:
+    left: str
+    right: str
+    matcher: str
+    rule: str
+    status: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,4 +112,16 @@ class ChangeRow:
     kind: str
     profile_id: str
     at: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """Who did what, when, with counts: never personal data (identifiers appear only as
+    keyed hashes)."""
+
+    position: int
+    at: str
+    actor: str
+    action: str
     detail: str

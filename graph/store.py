@@ -11,9 +11,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from graph.records import (
+    AuditRow,
     ChangeRow,
     ConsentRow,
     EdgeRow,
+    EdgeStatusRow,
     FactRow,
     IdentifierRow,
     ProfileRow,
@@ -46,13 +48,42 @@ class GraphTransaction(Protocol):
         """Insert new identifiers (with no profile) or widen seen-times of known ones."""
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
-        """Insert or update edges keyed by (left, right, matcher, rule)."""
+        """Insert or update edges keyed by (left, right, matcher, rule); see ``EdgeRow``."""
+
+    def set_edge_status(self, rows: Sequence[EdgeStatusRow]) -> None:
+        """Set status and reason of existing edges; unknown edges are ignored."""
+
+    def delete_edges(self, slots: Collection[tuple[str, str, str, str]]) -> int:
+        """Remove edges by (left, right, matcher, rule); returns how many there were."""
+
+    def edges_by_status(
+        self, status: str, after: tuple[str, str, str, str] | None, limit: int
+    ) -> list[EdgeRow]:
+        """Edges with the status, ordered by (left, right, matcher, rule), after ``after``."""
+
+    def count_edges_by_status(self) -> dict[str, int]:
+        """How many edges have each status."""
+
+    def neighbour_counts(self, keys: Collection[str]) -> dict[str, dict[str, int]]:
+        """Per key, how many distinct identifiers of each type it is linked to by edges
+        with status ``joined``, ``held`` or ``approved``. Keys without such edges are
+        left out."""
+
+    def set_generic(self, reasons: Mapping[str, str]) -> None:
+        """Mark identifiers generic with the reason, or clear the mark with ``""``."""
+
+    def erase_identifiers(self, keys: Collection[str]) -> dict[str, int]:
+        """Remove identifiers with their edges, facts and consent statements; returns the
+        counts removed: ``identifiers``, ``edges``, ``facts``, ``consent``."""
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         """Keep attribute facts; a repeat of (observation_id, identifier_key, name) is ignored."""
 
     def add_consent(self, rows: Sequence[ConsentRow]) -> None:
         """Keep consent statements; a repeat of statement_id is ignored."""
+
+    def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
+        """Stored identifiers by key."""
 
     def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
         """The profile of each known key (None while it has none)."""
@@ -107,8 +138,30 @@ class GraphTransaction(Protocol):
     def profile_page(self, after: str | None, limit: int) -> list[ProfileRow]:
         """Live profiles ordered by ID, starting after ``after``, at most ``limit``."""
 
+    def identifier_page(self, after: str | None, limit: int) -> list[StoredIdentifier]:
+        """Identifiers ordered by key, starting after ``after``, at most ``limit``."""
+
+    def edge_page(self, after: tuple[str, str, str, str] | None, limit: int) -> list[EdgeRow]:
+        """Edges ordered by (left, right, matcher, rule), after ``after``, at most ``limit``."""
+
+    def alias_page(self, after: str | None, limit: int) -> list[tuple[str, str]]:
+        """(alias, target) pairs ordered by alias, after ``after``, at most ``limit``."""
+
     def counts(self) -> dict[str, int]:
-        """Sizes: identifiers, edges, profiles, aliases, facts, consent, changes."""
+        """Sizes: identifiers, edges, profiles, aliases, facts, consent, changes,
+        tombstones, audit."""
+
+    def add_tombstones(self, hashes: Collection[str]) -> None:
+        """Keep keyed hashes of erased identifiers (repeats are ignored)."""
+
+    def tombstoned(self, hashes: Collection[str]) -> set[str]:
+        """Which of the hashes are tombstones."""
+
+    def append_audit(self, rows: Sequence[AuditRow]) -> list[int]:
+        """Append audit entries; positions (ignored on input) are assigned and returned."""
+
+    def audit_after(self, position: int, limit: int) -> list[AuditRow]:
+        """Audit entries after the position, oldest first."""
 
     def get_meta(self, name: str) -> str | None:
         """A store-wide setting kept with the data (e.g. the ID key), or None."""

@@ -83,6 +83,18 @@ class Observation:
         digest = hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
         object.__setattr__(self, "observation_id", digest)
 
+    def restricted_to(self, keys: set[str]) -> Observation:
+        """The same observation with only the given identifiers (and the consent
+        statements about them or about the whole profile)."""
+        return Observation(
+            source=self.source,
+            observed_at=self.observed_at,
+            identifiers=tuple(i for i in self.identifiers if i.key in keys),
+            authenticated=self.authenticated,
+            attributes=self.attributes,
+            consent=tuple(c for c in self.consent if c.subject is None or c.subject in keys),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedObservation:

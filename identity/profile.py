@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,21 +18,59 @@ class GoldenValue:
     observed_at: str
 
 
-def _rank(value: GoldenValue) -> tuple[str, str, str]:
-    return (value.observed_at, value.source, value.value)
+class Survivorship:
+    """Chooses each golden attribute from candidate values, by a rule per attribute:
 
+    - ``most_recent`` (default): the value observed last;
+    - ``source_priority``: the value from the most trusted source (``source_priority``,
+      most trusted first; other sources after them), the most recent among those;
+    - ``most_frequent``: the value seen in most observations, the most recent on a tie.
 
-def pick_golden(candidates: Iterable[tuple[str, GoldenValue]]) -> dict[str, GoldenValue]:
-    """Survivorship 'most recent': per attribute the value observed last; ties go to the
-    greater (source, value) so the choice never depends on load order. Picking from
-    earlier picks plus new candidates gives the same answer as picking from everything,
-    which lets ingest update golden records incrementally."""
-    chosen: dict[str, GoldenValue] = {}
-    for name, candidate in candidates:
-        current = chosen.get(name)
-        if current is None or _rank(candidate) > _rank(current):
-            chosen[name] = candidate
-    return {name: chosen[name] for name in sorted(chosen)}
+    Remaining ties go to the greater (source, value), so the choice never depends on load
+    order. For the first two rules a pick from earlier picks plus new candidates equals a
+    pick from everything, which lets ingest update golden records incrementally;
+    ``most_frequent`` needs every fact (``needs_all_facts``).
+    """
+
+    def __init__(self, rules: Mapping[str, str], source_priority: Sequence[str]) -> None:
+        self._rules = dict(rules)
+        self._trust = {source: len(source_priority) - i for i, source in enumerate(source_priority)}
+
+    @property
+    def needs_all_facts(self) -> bool:
+        return "most_frequent" in self._rules.values()
+
+    def _rank(self, name: str, value: GoldenValue) -> tuple[int, str, str, str]:
+        trust = (
+            self._trust.get(value.source, 0) if self._rules.get(name) == "source_priority" else 0
+        )
+        return (trust, value.observed_at, value.source, value.value)
+
+    def pick(self, candidates: Iterable[tuple[str, GoldenValue]]) -> dict[str, GoldenValue]:
+        chosen: dict[str, GoldenValue] = {}
+        for name, candidate in candidates:
+            current = chosen.get(name)
+            if current is None or self._rank(name, candidate) > self._rank(name, current):
+                chosen[name] = candidate
+        return {name: chosen[name] for name in sorted(chosen)}
+
+    def from_facts(self, facts: Iterable[FactRow]) -> dict[str, GoldenValue]:
+        unique = {(f.observation_id, f.name): f for f in facts}.values()
+        golden = self.pick(
+            fact_candidates(f for f in unique if self._rules.get(f.name) != "most_frequent")
+        )
+        frequent: dict[str, dict[str, list[FactRow]]] = {}
+        for fact in unique:
+            if self._rules.get(fact.name) == "most_frequent":
+                frequent.setdefault(fact.name, {}).setdefault(fact.value, []).append(fact)
+        for name, by_value in frequent.items():
+            value, seen = max(
+                by_value.items(),
+                key=lambda item: (len(item[1]), max(f.observed_at for f in item[1]), item[0]),
+            )
+            last = max(seen, key=lambda f: (f.observed_at, f.source))
+            golden[name] = GoldenValue(value, last.source, last.observed_at)
+        return {name: golden[name] for name in sorted(golden)}
 
 
 def fact_candidates(facts: Iterable[FactRow]) -> Iterator[tuple[str, GoldenValue]]:
@@ -44,10 +82,6 @@ def document_candidates(row: ProfileRow) -> Iterator[tuple[str, GoldenValue]]:
     attributes: dict[str, dict[str, str]] = json.loads(row.attributes)
     for name, a in attributes.items():
         yield name, GoldenValue(a["value"], a["source"], a["observed_at"])
-
-
-def most_recent_values(facts: Iterable[FactRow]) -> dict[str, GoldenValue]:
-    return pick_golden(fact_candidates(facts))
 
 
 def statements_from_rows(rows: Iterable[ConsentRow]) -> list[ConsentStatement]:

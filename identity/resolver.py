@@ -1,25 +1,36 @@
-"""The resolver: turns a batch of observations into store writes and keeps profiles
-equal to the connected components of joining edges.
+"""The resolver: keeps profiles equal to the guarded partition of the identity graph.
 
-Incremental: a batch reads only the profiles of the identifiers it carries, joins them
-with a union-find over the batch's joining edges, merges where a component now spans
-several profiles, and rebuilds the documents of the profiles it touched. Nothing else in
-the store is read or written.
+Every change (a batch of observations, an erasure, a steward's decision) names *seed*
+identifiers. The resolver gathers their *cluster*: the seeds, every identifier of the
+profiles they belong to, and everything reachable from those over eligible edges (joining
+weight or approved, not rejected, no generic end). It partitions the cluster with
+``identity.partition`` (deterministic, guards applied, independent of load order), gives
+the pieces IDs with ``identity.profile_ids`` and writes what changed: profile assignments,
+aliases, edge statuses (``joined`` or ``held`` with the reason), profile documents,
+change-feed events. Nothing outside the cluster is read or written.
 
 Rules written down here:
+
 - A new profile's ID is a keyed hash of the smallest identifier key that founded it, so
-  loading the same data gives the same IDs (also after a crash and a re-load).
+  loading the same data in the same batches gives the same IDs (also after a crash and a
+  re-load). IDs depend on history by design: other systems hold them, so they are never
+  recomputed; the partition itself does not depend on history.
 - On a merge the oldest profile (earliest ``created_at``, then smallest ID) survives; the
-  others become aliases of it and a ``merge`` event goes to the change feed.
-- ``created_at``/``updated_at`` are data times (first and last observation), not wall
-  clock, so profiles do not depend on when a file was loaded.
+  others become aliases of it. On a split the piece with most of the old profile's
+  identifiers keeps the ID, the others get new IDs. Both are change-feed events and
+  lineage entries.
+- ``created_at``/``updated_at`` are data times (first and last sighting of the profile's
+  identifiers), so profiles do not depend on when a file was loaded.
+- An identifier linked to more identifiers of a type than the frequency cap allows
+  becomes generic: it stays stored and searchable (as its own profile) but its edges no
+  longer join; the profiles it had joined are re-resolved.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,27 +38,36 @@ from graph.records import (
     ChangeRow,
     ConsentRow,
     EdgeRow,
+    EdgeStatusRow,
     FactRow,
     IdentifierRow,
     ProfileRow,
+    StoredIdentifier,
 )
 from graph.store import GraphTransaction
-from identity.components import DisjointSet
+from identity.guards import generic_identifiers
 from identity.observation import Observation
+from identity.partition import CandidateEdge, partition_cluster
 from identity.profile import (
+    GoldenValue,
+    Survivorship,
     build_document,
     consent_document,
     document_candidates,
     fact_candidates,
-    pick_golden,
 )
+from identity.profile_ids import assign_profile_ids
 from identity.settings import Settings
 from identity.timeutil import utc_now
 from matchers.deterministic import CoOccurrenceMatcher
 
 STATUS_JOINED = "joined"
 STATUS_WEAK = "weak"
-_PROFILE_NODE = "\x00profile:"
+STATUS_HELD = "held"
+STATUS_APPROVED = "approved"
+STATUS_REJECTED = "rejected"
+LINKING_STATUSES = frozenset({STATUS_JOINED, STATUS_HELD, STATUS_APPROVED})
+STEWARD_MATCHER = "steward"
 
 
 @dataclass(slots=True)
@@ -57,18 +77,44 @@ class BatchOutcome:
     edges: int = 0
     profiles_created: int = 0
     profiles_merged: int = 0
+    profiles_split: int = 0
+    suppressed_identifiers: int = 0
+    suppressed_observations: int = 0
     touched_profiles: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Growth:
+    """What a batch of observations added, for incremental profile documents."""
+
+    facts: list[FactRow] = field(default_factory=list)
+    consent: list[ConsentRow] = field(default_factory=list)
+    profile_claims: list[tuple[Observation, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Cluster:
+    keys: set[str]
+    identifiers: dict[str, StoredIdentifier]
+    edges: dict[tuple[str, str, str, str], EdgeRow]
+    profiles: dict[str, ProfileRow]
+    generic: set[str]
 
 
 class Resolver:
     def __init__(self, settings: Settings, secret: str) -> None:
         self._settings = settings
         self._secret = secret.encode()
+        self._survivorship = Survivorship(settings.survivorship, settings.source_priority)
         self._matcher = CoOccurrenceMatcher(
             settings.authenticated_weight,
             settings.unauthenticated_weight,
             settings.unauthenticated_weight_by_source,
         )
+
+    @property
+    def survivorship(self) -> Survivorship:
+        return self._survivorship
 
     def profile_id_for(self, founding_key: str, attempt: int = 0) -> str:
         digest = hashlib.blake2b(
@@ -76,14 +122,20 @@ class Resolver:
         ).hexdigest()
         return f"p-{digest}"
 
+    def identifier_hash(self, key: str) -> str:
+        """The keyed hash of an identifier: what tombstones and the audit log keep."""
+        return hashlib.blake2b(
+            key.encode(), key=self._secret, digest_size=16, person=b"tombstone"
+        ).hexdigest()
+
+    # ingest ---------------------------------------------------------------------------
+
     def ingest(self, tx: GraphTransaction, observations: Sequence[Observation]) -> BatchOutcome:
         outcome = BatchOutcome(observations=len(observations))
+        observations = self._without_tombstoned(tx, observations, outcome)
         identifiers: dict[str, IdentifierRow] = {}
         edges: dict[tuple[str, str, str, str], EdgeRow] = {}
-        facts: list[FactRow] = []
-        consent: list[ConsentRow] = []
-        profile_claims: list[tuple[Observation, int]] = []
-        joins: list[tuple[str, str]] = []
+        growth = Growth()
         threshold = self._settings.merge_threshold
         evidence_json: dict[tuple[str, bool], str] = {}
 
@@ -98,7 +150,7 @@ class Resolver:
                     ),
                 )
                 for name, value in obs.attributes.items():
-                    facts.append(
+                    growth.facts.append(
                         FactRow(obs_id, ident.key, name, value, obs.source, obs.observed_at)
                     )
             evidence = evidence_json.get((obs.source, obs.authenticated))
@@ -108,8 +160,6 @@ class Resolver:
                         pair.evidence
                     )
                 status = STATUS_JOINED if pair.weight >= threshold else STATUS_WEAK
-                if status == STATUS_JOINED:
-                    joins.append((pair.left, pair.right))
                 _add_edge(
                     edges,
                     EdgeRow(
@@ -127,77 +177,189 @@ class Resolver:
                 )
             for index, claim in enumerate(obs.consent):
                 if claim.subject is None:
-                    profile_claims.append((obs, index))
+                    growth.profile_claims.append((obs, index))
                 else:
-                    consent.append(_consent_row(obs, claim.subject, index))
+                    growth.consent.append(_consent_row(obs, claim.subject, index))
 
         tx.upsert_identifiers(list(identifiers.values()))
         tx.upsert_edges(list(edges.values()))
-        tx.add_facts(facts)
+        tx.add_facts(growth.facts)
         outcome.identifiers = len(identifiers)
         outcome.edges = len(edges)
-
-        plan = self._resolve(tx, identifiers, joins, outcome)
-        consent.extend(self._expand_profile_consent(tx, plan, profile_claims))
-        tx.add_consent(consent)
-        self._rebuild(tx, plan, facts, consent)
-        outcome.touched_profiles = sorted(plan.touched)
+        if identifiers:
+            self.reresolve(tx, set(identifiers), outcome, growth)
         return outcome
 
-    def _resolve(
+    def _without_tombstoned(
+        self, tx: GraphTransaction, observations: Sequence[Observation], outcome: BatchOutcome
+    ) -> Sequence[Observation]:
+        hashes = {i.key: self.identifier_hash(i.key) for o in observations for i in o.identifiers}
+        dead = tx.tombstoned(set(hashes.values()))
+        if not dead:
+            return observations
+        kept: list[Observation] = []
+        for obs in observations:
+            alive = tuple(i for i in obs.identifiers if hashes[i.key] not in dead)
+            outcome.suppressed_identifiers += len(obs.identifiers) - len(alive)
+            if not alive:
+                outcome.suppressed_observations += 1
+                continue
+            if len(alive) < len(obs.identifiers):
+                keys = {i.key for i in alive}
+                obs = obs.restricted_to(keys)
+            kept.append(obs)
+        return kept
+
+    # resolution -----------------------------------------------------------------------
+
+    def reresolve(
         self,
         tx: GraphTransaction,
-        identifiers: dict[str, IdentifierRow],
-        joins: list[tuple[str, str]],
-        outcome: BatchOutcome,
-    ) -> _Plan:
-        keys = list(identifiers)
-        current = tx.profile_ids(keys)
-        components = DisjointSet(keys)
-        for key, profile_id in current.items():
-            if profile_id is not None:
-                components.union(key, _PROFILE_NODE + profile_id)
-        for left, right in joins:
-            components.union(left, right)
+        seeds: Collection[str],
+        outcome: BatchOutcome | None = None,
+        growth: Growth | None = None,
+        rebuild_all: bool = False,
+    ) -> BatchOutcome:
+        """Re-partition the cluster of the seeds and write what changed.
 
-        existing_ids = {pid for pid in current.values() if pid is not None}
-        plan = _Plan(previous=tx.get_profiles(existing_ids))
-        founders: dict[str, list[str]] = {}
-        for group in components.groups():
-            profile_ids = sorted(
-                n[len(_PROFILE_NODE) :] for n in group if n.startswith(_PROFILE_NODE)
-            )
-            members = [n for n in group if not n.startswith(_PROFILE_NODE)]
-            if not profile_ids:
-                founders[min(members)] = members
+        ``growth`` (from ingest) lets documents be updated incrementally; without it, or
+        with ``rebuild_all``, every document of the cluster is rebuilt from its facts.
+        """
+        outcome = outcome or BatchOutcome()
+        growth = growth or Growth()
+        self._update_generic(tx, seeds)
+        cluster = self.gather(tx, seeds)
+        threshold = self._settings.merge_threshold
+
+        eligible: list[CandidateEdge] = []
+        cannot_links: list[tuple[str, str]] = []
+        for edge in cluster.edges.values():
+            if edge.left not in cluster.keys or edge.right not in cluster.keys:
                 continue
-            survivor = min(profile_ids, key=lambda p: (plan.previous[p].created_at, p))
-            absorbed = [p for p in profile_ids if p != survivor]
-            if absorbed:
-                tx.move_identifiers(absorbed, survivor)
-                tx.add_aliases(dict.fromkeys(absorbed, survivor))
-                tx.delete_profiles(absorbed)
-                plan.merges[survivor] = absorbed
-                outcome.profiles_merged += len(absorbed)
-            plan.owner.update(dict.fromkeys(members, survivor))
-            plan.touched.add(survivor)
-        for founder, fresh_id in self._fresh_profile_ids(tx, sorted(founders)).items():
-            plan.owner.update(dict.fromkeys(founders[founder], fresh_id))
-            plan.touched.add(fresh_id)
-            plan.created.add(fresh_id)
-            outcome.profiles_created += 1
-        tx.assign_profile({k: p for k, p in plan.owner.items() if current.get(k) != p})
-        plan.first_seen = {k: r.first_seen for k, r in identifiers.items()}
-        plan.last_seen = {k: r.last_seen for k, r in identifiers.items()}
-        return plan
+            if edge.status == STATUS_REJECTED:
+                cannot_links.append((edge.left, edge.right))
+            elif edge.status == STATUS_APPROVED:
+                eligible.append(CandidateEdge(edge.slot, edge.weight, forced=True))
+            elif (
+                edge.status in LINKING_STATUSES
+                and edge.weight >= threshold
+                and edge.left not in cluster.generic
+                and edge.right not in cluster.generic
+            ):
+                eligible.append(CandidateEdge(edge.slot, edge.weight))
+        partition = partition_cluster(cluster.keys, eligible, cannot_links, self._settings.guards)
+        current = {k: cluster.identifiers[k].profile_id for k in cluster.keys}
+        plan = assign_profile_ids(
+            partition.pieces,
+            current,
+            {pid: row.created_at for pid, row in cluster.profiles.items()},
+            lambda founders: self._fresh_profile_ids(tx, founders),
+        )
+        owner = {k: plan.ids[i] for i, piece in enumerate(partition.pieces) for k in piece}
+
+        tx.assign_profile({k: pid for k, pid in owner.items() if current.get(k) != pid})
+        absorbed = {old: survivor for survivor, olds in plan.merged.items() for old in olds}
+        if absorbed:
+            tx.add_aliases(absorbed)
+        gone = set(cluster.profiles) - set(plan.ids)
+        if gone:
+            tx.delete_profiles(gone)
+        self._update_edge_statuses(tx, cluster, partition.held)
+
+        if growth.profile_claims:
+            growth.consent.extend(self._expand_profile_consent(tx, owner, growth.profile_claims))
+        tx.add_consent(growth.consent)
+
+        changed = self._changed_pieces(cluster, partition.pieces, plan.ids, seeds, owner)
+        self._write_documents(
+            tx,
+            cluster,
+            partition.pieces,
+            plan.ids,
+            changed,
+            owner,
+            growth,
+            plan.merged,
+            plan.split,
+            absorbed,
+            rebuild_all,
+        )
+        outcome.profiles_created += len(plan.created)
+        outcome.profiles_merged += len(absorbed)
+        outcome.profiles_split += len(plan.split)
+        outcome.touched_profiles = sorted(set(outcome.touched_profiles) | changed)
+        return outcome
+
+    def _update_generic(self, tx: GraphTransaction, seeds: Collection[str]) -> None:
+        """Mark seeds over the frequency cap generic, and unmark those back under it."""
+        counts = tx.neighbour_counts(seeds)
+        wanted = generic_identifiers(counts, self._settings.guards)
+        stored = tx.get_identifiers(seeds)
+        changes = {
+            key: wanted.get(key, "")
+            for key, ident in stored.items()
+            if ident.generic != wanted.get(key, "")
+        }
+        if changes:
+            tx.set_generic(changes)
+
+    def gather(self, tx: GraphTransaction, seeds: Collection[str]) -> Cluster:
+        """The seeds, their profiles' identifiers and everything reachable from them over
+        linking edges, never expanding through a generic identifier."""
+        cluster = Cluster(set(), {}, {}, {}, set())
+        frontier = set(seeds)
+        while frontier:
+            cluster.identifiers.update(tx.get_identifiers(frontier))
+            frontier &= cluster.identifiers.keys()
+            cluster.keys |= frontier
+            cluster.generic |= {k for k in frontier if cluster.identifiers[k].generic}
+            reached: set[str] = set()
+            new_profiles = {
+                pid
+                for k in frontier
+                if (pid := cluster.identifiers[k].profile_id) is not None
+                and pid not in cluster.profiles
+            }
+            for pid, row in tx.get_profiles(new_profiles).items():
+                cluster.profiles[pid] = row
+                reached.update(json.loads(row.identifiers))
+            for edge in tx.edges_of(frontier - cluster.generic):
+                cluster.edges[edge.slot] = edge
+                if edge.status in LINKING_STATUSES:
+                    reached.update((edge.left, edge.right))
+            frontier = reached - cluster.keys
+        return cluster
+
+    def _update_edge_statuses(
+        self, tx: GraphTransaction, cluster: Cluster, held: dict[tuple[str, str, str, str], str]
+    ) -> None:
+        threshold = self._settings.merge_threshold
+        updates: list[EdgeStatusRow] = []
+        for edge in cluster.edges.values():
+            if edge.status not in (STATUS_JOINED, STATUS_HELD) or edge.weight < threshold:
+                continue
+            if edge.left not in cluster.keys or edge.right not in cluster.keys:
+                continue
+            generic_end = next((k for k in (edge.left, edge.right) if k in cluster.generic), None)
+            if generic_end is not None:
+                reason = cluster.identifiers[generic_end].generic or f"generic: {generic_end}"
+                want = (STATUS_HELD, reason)
+            elif edge.slot in held:
+                want = (STATUS_HELD, held[edge.slot])
+            else:
+                want = (STATUS_JOINED, "")
+            if (edge.status, edge.reason) != want:
+                updates.append(EdgeStatusRow(*edge.slot, *want))
+        if updates:
+            tx.set_edge_status(updates)
 
     def _fresh_profile_ids(self, tx: GraphTransaction, founding_keys: list[str]) -> dict[str, str]:
         """A new ID per founding key; on the rare clash with a live ID or an alias (the
-        same key founded a profile before that was later erased or split away) the next
+        same key founded a profile before that was later merged, split or erased) the next
         attempt of the keyed hash is taken."""
         chosen: dict[str, str] = {}
         attempt = 0
-        pending = founding_keys
+        pending = sorted(founding_keys)
         while pending:
             candidates = {key: self.profile_id_for(key, attempt) for key in pending}
             ids = set(candidates.values())
@@ -209,107 +371,147 @@ class Resolver:
         return chosen
 
     def _expand_profile_consent(
-        self, tx: GraphTransaction, plan: _Plan, claims: list[tuple[Observation, int]]
+        self, tx: GraphTransaction, owner: dict[str, str], claims: list[tuple[Observation, int]]
     ) -> list[ConsentRow]:
-        """A profile-level statement counts for every identifier of the profile now."""
-        if not claims:
-            return []
-        owners = {plan.owner[obs.identifiers[0].key] for obs, _ in claims}
-        members = _members(plan, owners)
+        """A profile-level statement counts for every identifier of the profile at the
+        time it is first ingested; ingested again it changes nothing."""
+        first_keys = {obs.identifiers[0].key for obs, _ in claims}
+        known = {row.statement_id for row in tx.consent_of(first_keys)}
+        members: dict[str, list[str]] = {}
+        for key, pid in sorted(owner.items()):
+            members.setdefault(pid, []).append(key)
         rows = []
         for obs, index in claims:
-            for key in sorted(members[plan.owner[obs.identifiers[0].key]]):
+            if _consent_row(obs, obs.identifiers[0].key, index).statement_id in known:
+                continue
+            for key in members[owner[obs.identifiers[0].key]]:
                 rows.append(_consent_row(obs, key, index))
         return rows
 
-    def _rebuild(
-        self, tx: GraphTransaction, plan: _Plan, facts: list[FactRow], consent: list[ConsentRow]
-    ) -> None:
-        """New documents for the touched profiles, from their previous documents plus this
-        batch: identifiers and golden attributes are updated incrementally; consent is
-        re-derived from the store only where statements arrived or profiles merged."""
-        if not plan.touched:
-            return
-        members = _members(plan, plan.touched)
-        batch_facts: dict[str, list[FactRow]] = {}
-        for fact in facts:
-            batch_facts.setdefault(plan.owner[fact.identifier_key], []).append(fact)
-        consent_due = set(plan.merges) | {plan.owner[row.subject_key] for row in consent}
-        consent_due &= plan.touched
-        consent_rows: dict[str, list[ConsentRow]] = {pid: [] for pid in consent_due}
-        if consent_due:
-            owner = {k: pid for pid in consent_due for k in members[pid]}
-            for row in tx.consent_of(list(owner)):
-                consent_rows[owner[row.subject_key]].append(row)
-        unknown_consent = consent_document([], self._settings.purposes)
+    def _changed_pieces(
+        self,
+        cluster: Cluster,
+        pieces: list[list[str]],
+        ids: list[str],
+        seeds: Collection[str],
+        owner: dict[str, str],
+    ) -> set[str]:
+        seed_set = set(seeds)
+        changed: set[str] = set()
+        for piece, pid in zip(pieces, ids, strict=True):
+            old = cluster.profiles.get(pid)
+            if old is None or seed_set.intersection(piece) or json.loads(old.identifiers) != piece:
+                changed.add(pid)
+        return changed
 
-        keys_by_owner: dict[str, list[str]] = {}
-        for key, owner_id in plan.owner.items():
-            keys_by_owner.setdefault(owner_id, []).append(key)
+    def _write_documents(
+        self,
+        tx: GraphTransaction,
+        cluster: Cluster,
+        pieces: list[list[str]],
+        ids: list[str],
+        changed: set[str],
+        owner: dict[str, str],
+        growth: Growth,
+        merged: dict[str, list[str]],
+        split: dict[str, list[str]],
+        absorbed: dict[str, str],
+        rebuild_all: bool,
+    ) -> None:
+        if not changed:
+            return
+        # A piece grows incrementally when every old profile it touches lies wholly in it.
+        whole: dict[str, bool] = {}
+        for pid, row in cluster.profiles.items():
+            members = json.loads(row.identifiers)
+            targets = {owner.get(k) for k in members}
+            whole[pid] = len(targets) == 1 and None not in targets
+        full: set[str] = set()
+        for piece, pid in zip(pieces, ids, strict=True):
+            if pid not in changed:
+                continue
+            olds = {cluster.identifiers[k].profile_id for k in piece} - {None}
+            if (
+                rebuild_all
+                or self._survivorship.needs_all_facts
+                or not all(whole.get(o or "", False) for o in olds)
+            ):
+                full.add(pid)
+
+        members_of = {pid: piece for piece, pid in zip(pieces, ids, strict=True)}
+        full_keys = [k for pid in full for k in members_of[pid]]
+        facts_full: dict[str, list[FactRow]] = {}
+        for fact in tx.facts_of(full_keys):
+            facts_full.setdefault(owner[fact.identifier_key], []).append(fact)
+        batch_facts: dict[str, list[FactRow]] = {}
+        for fact in growth.facts:
+            if fact.identifier_key in owner:
+                batch_facts.setdefault(owner[fact.identifier_key], []).append(fact)
+
+        consent_due = (changed & (full | set(merged))) | {
+            owner[c.subject_key] for c in growth.consent if c.subject_key in owner
+        }
+        consent_due &= changed
+        consent_rows: dict[str, list[ConsentRow]] = {pid: [] for pid in consent_due}
+        due_keys = {k: owner[k] for pid in consent_due for k in members_of[pid]}
+        for statement in tx.consent_of(list(due_keys)):
+            consent_rows[due_keys[statement.subject_key]].append(statement)
+        purposes = self._settings.purposes
+        unknown_consent = consent_document([], purposes)
+
         now = utc_now()
         changes: list[ChangeRow] = []
         documents: list[ProfileRow] = []
-        for pid in sorted(plan.touched):
-            old = plan.previous.get(pid)
-            absorbed = plan.merges.get(pid, [])
-            earlier = [d for d in (old, *(plan.previous[a] for a in absorbed)) if d is not None]
-            candidates = [c for d in earlier for c in document_candidates(d)]
-            candidates.extend(fact_candidates(batch_facts.get(pid, [])))
+        split_from = {new: old for old, news in split.items() for new in news}
+        for pid in sorted(changed):
+            piece = members_of[pid]
+            old = cluster.profiles.get(pid)
             lineage: list[dict[str, Any]] = json.loads(old.lineage) if old else []
-            if absorbed:
-                lineage.append({"event": "merge", "absorbed": absorbed, "at": now})
+            if pid in merged:
+                lineage.append({"event": "merge", "absorbed": merged[pid], "at": now})
                 changes.append(
-                    ChangeRow(0, "merge", pid, now, _dumps({"survivor": pid, "absorbed": absorbed}))
+                    ChangeRow(
+                        0, "merge", pid, now, _dumps({"survivor": pid, "absorbed": merged[pid]})
+                    )
                 )
-            new_keys = keys_by_owner.get(pid, [])
-            created = [d.created_at for d in earlier] + [plan.first_seen[k] for k in new_keys]
-            updated = [d.updated_at for d in earlier] + [plan.last_seen[k] for k in new_keys]
+            if pid in split:
+                lineage.append({"event": "split", "into": split[pid], "at": now})
+                changes.append(
+                    ChangeRow(0, "split", pid, now, _dumps({"profile": pid, "into": split[pid]}))
+                )
+            if pid in split_from and old is None:
+                lineage.append({"event": "split_from", "profile": split_from[pid], "at": now})
+            golden: dict[str, GoldenValue]
+            if pid in full:
+                golden = self._survivorship.from_facts(facts_full.get(pid, []))
+            else:
+                earlier = [
+                    cluster.profiles[o]
+                    for o in ({cluster.identifiers[k].profile_id for k in piece} - {None})
+                    if o in cluster.profiles
+                ]
+                candidates = [c for d in earlier for c in document_candidates(d)]
+                candidates.extend(fact_candidates(batch_facts.get(pid, [])))
+                golden = self._survivorship.pick(candidates)
             if pid in consent_due:
-                consent_json = consent_document(consent_rows[pid], self._settings.purposes)
+                consent_json = consent_document(consent_rows[pid], purposes)
             else:
                 consent_json = old.consent if old is not None else unknown_consent
+            idents = [cluster.identifiers[k] for k in piece]
             documents.append(
                 build_document(
                     pid,
-                    members[pid],
-                    pick_golden(candidates),
+                    piece,
+                    golden,
                     consent_json,
-                    created_at=min(created),
-                    updated_at=max(updated),
+                    created_at=min(i.first_seen for i in idents),
+                    updated_at=max(i.last_seen for i in idents),
                     lineage=lineage,
                 )
             )
         tx.put_profiles(documents)
         if changes:
             tx.append_changes(changes)
-
-
-@dataclass(slots=True)
-class _Plan:
-    """What one batch does to profiles: who owns each batch key afterwards, which
-    profiles it touched, created and merged, and their documents before the batch."""
-
-    previous: dict[str, ProfileRow]
-    owner: dict[str, str] = field(default_factory=dict)
-    touched: set[str] = field(default_factory=set)
-    created: set[str] = field(default_factory=set)
-    merges: dict[str, list[str]] = field(default_factory=dict)
-    first_seen: dict[str, str] = field(default_factory=dict)
-    last_seen: dict[str, str] = field(default_factory=dict)
-
-
-def _members(plan: _Plan, profile_ids: set[str]) -> dict[str, set[str]]:
-    """Identifier keys of each profile after the batch, from the documents before it."""
-    members: dict[str, set[str]] = {pid: set() for pid in profile_ids}
-    for pid in profile_ids:
-        for source in (pid, *plan.merges.get(pid, [])):
-            row = plan.previous.get(source)
-            if row is not None:
-                members[pid].update(json.loads(row.identifiers))
-    for key, pid in plan.owner.items():
-        if pid in members:
-            members[pid].add(key)
-    return members
 
 
 def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
@@ -328,12 +530,11 @@ def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
 
 
 def _add_edge(rows: dict[tuple[str, str, str, str], EdgeRow], row: EdgeRow) -> None:
-    slot = (row.left, row.right, row.matcher, row.rule)
-    seen = rows.get(slot)
+    seen = rows.get(row.slot)
     if seen is None:
-        rows[slot] = row
+        rows[row.slot] = row
     else:
-        rows[slot] = EdgeRow(
+        rows[row.slot] = EdgeRow(
             row.left,
             row.right,
             row.matcher,

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 
 from graph.records import ChangeRow, ProfileRow
 from graph.store import GraphStore, GraphTransaction
+from identity.check import CheckReport, InvariantCheck
 from identity.errors import NotFound
 from identity.identifiers import Identifier, IdentifierNormalizer
 from identity.observation import Observation, ObservationParser, ParsedObservation
+from identity.privacy import Privacy
 from identity.profile import Profile
 from identity.resolver import BatchOutcome, Resolver
 from identity.settings import Settings
+from identity.stewardship import Stewardship
 
 _SECRET_NAME = "id_secret"
 
@@ -35,6 +38,8 @@ class IdentityService:
         self.normalizer = IdentifierNormalizer(settings)
         self.parser = ObservationParser(settings, self.normalizer)
         self.resolver = Resolver(settings, settings.secret or self._stored_secret())
+        self.stewardship = Stewardship(store, self.resolver)
+        self.privacy = Privacy(store, self.resolver)
 
     def _stored_secret(self) -> str:
         def work(tx: GraphTransaction) -> str:
@@ -99,6 +104,10 @@ class IdentityService:
     def changes(self, after: int = 0, limit: int = 100) -> list[Change]:
         rows: list[ChangeRow] = self.store.read(lambda tx: tx.changes_after(after, limit))
         return [Change(r.position, r.kind, r.profile_id, r.at, r.detail) for r in rows]
+
+    def check(self, max_violations: int = 100) -> CheckReport:
+        """Verify the store's invariants (read-only); see ``identity.check``."""
+        return InvariantCheck(self.store, self.resolver, self.settings).run(max_violations)
 
     def counts(self) -> dict[str, int]:
         return self.store.read(lambda tx: tx.counts())

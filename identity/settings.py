@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from identity.errors import ConfigurationError
+from identity.guards import GuardSettings
 
 DEFAULT_BLOCKED_VALUES: Mapping[str, frozenset[str]] = {
     "email": frozenset(
@@ -45,6 +46,9 @@ DEFAULT_PURPOSES: tuple[str, ...] = (
     "analytics",
     "third_party_sharing",
 )
+
+
+SURVIVORSHIP_RULES = ("most_recent", "source_priority", "most_frequent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,11 @@ class Settings:
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
     neo4j_database: str = "neo4j"
+    guards: GuardSettings = field(default_factory=GuardSettings)
+    survivorship: Mapping[str, str] = field(default_factory=dict)
+    """Per attribute: ``most_recent`` (the default), ``source_priority`` or ``most_frequent``."""
+    source_priority: tuple[str, ...] = ()
+    """Sources from most to least trusted, for ``source_priority`` attributes."""
     secret: str = ""
     """Key for profile IDs (and later tombstones). Empty: a random key kept in the store."""
 
@@ -101,6 +110,11 @@ class Settings:
             raise ConfigurationError(
                 "authenticated_weight must be at or above merge_threshold: a login joins"
             )
+        for attribute, rule in self.survivorship.items():
+            if rule not in SURVIVORSHIP_RULES:
+                raise ConfigurationError(
+                    f"survivorship.{attribute} = {rule!r}: one of {', '.join(SURVIVORSHIP_RULES)}"
+                )
         if self.batch_size < 1:
             raise ConfigurationError(f"batch_size must be positive, got {self.batch_size}")
         for custom in self.custom_types:
@@ -175,6 +189,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         values["blocked_values"] = {k: frozenset(v) for k, v in merged.items()}
     if "custom_types" in values:
         values["custom_types"] = tuple(CustomType(**c) for c in values["custom_types"])
+    if "guards" in values:
+        guards = dict(values["guards"])
+        if "frequency_cap_types" in guards:
+            guards["frequency_cap_types"] = tuple(guards["frequency_cap_types"])
+        try:
+            values["guards"] = GuardSettings(**guards)
+        except TypeError as e:
+            raise ConfigurationError(f"config file {path}: guards: {e}") from e
+    if "source_priority" in values:
+        values["source_priority"] = tuple(values["source_priority"])
     if "purposes" in values:
         values["purposes"] = tuple(values["purposes"])
     return values

@@ -1,0 +1,78 @@
+"""Guards against over-merging: limits on what one profile may hold.
+
+A guard is checked on the union of two groups of identifiers before they join. Guards are
+monotone (if a set breaks one, every superset does too), which is what makes the greedy
+partition in ``identity.partition`` independent of the order data arrived in.
+
+- ``type_limits``: at most N identifiers of a type in a profile (emails, phones, ...);
+- ``per_source_limits``: at most N identifiers of a type per source prefix, for types
+  written ``source/id`` (``customer_id``: one CRM number per CRM; ``social``: per platform);
+- cannot-link pairs: two identifiers a steward said are different people.
+
+The frequency cap (an identifier linked to too many others becomes *generic* and stops
+joining) is applied before partitioning, in ``generic_identifiers``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class GuardSettings:
+    type_limits: Mapping[str, int] = field(
+        default_factory=lambda: {"email": 5, "phone": 4, "device": 8, "cookie": 30}
+    )
+    per_source_limits: Mapping[str, int] = field(
+        default_factory=lambda: {"customer_id": 1, "social": 2}
+    )
+    frequency_cap: int = 3
+    """An identifier linked by joining edges to more than this many distinct identifiers of
+    one of ``frequency_cap_types`` becomes generic."""
+    frequency_cap_types: tuple[str, ...] = ("customer_id", "email", "phone", "device")
+
+
+def limit_counters(keys: Iterable[str], settings: GuardSettings) -> Counter[str]:
+    """The counts guards look at for a set of identifier keys: ``type`` and
+    ``type/source`` for per-source limited types."""
+    counts: Counter[str] = Counter()
+    for key in keys:
+        kind, _, value = key.partition(":")
+        if kind in settings.type_limits:
+            counts[kind] += 1
+        if kind in settings.per_source_limits:
+            counts[f"{kind}/{value.partition('/')[0]}"] += 1
+    return counts
+
+
+def broken_limit(counts: Counter[str], settings: GuardSettings) -> str | None:
+    """The first limit the counts break, as a reason a steward can read, or None."""
+    for name, count in sorted(counts.items()):
+        kind, slash, source = name.partition("/")
+        limit = settings.per_source_limits[kind] if slash else settings.type_limits[kind]
+        if count > limit:
+            where = f"{kind} from source {source!r}" if slash else kind
+            return f"limit: more than {limit} {where} in one profile"
+    return None
+
+
+def generic_identifiers(
+    neighbour_counts: Mapping[str, Mapping[str, int]], settings: GuardSettings
+) -> dict[str, str]:
+    """Identifiers over the frequency cap, with the reason: ``key -> reason``.
+
+    ``neighbour_counts`` gives, per identifier, the number of distinct identifiers of each
+    type it is linked to by joining edges.
+    """
+    generic: dict[str, str] = {}
+    for key, by_type in neighbour_counts.items():
+        for kind in settings.frequency_cap_types:
+            if by_type.get(kind, 0) > settings.frequency_cap:
+                generic[key] = (
+                    f"generic: linked to {by_type[kind]} distinct {kind} identifiers"
+                    f" (cap {settings.frequency_cap})"
+                )
+                break
+    return generic

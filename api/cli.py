@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write every profile as NDJSON")
     export.add_argument("file", type=Path, help="output file, - for standard output")
 
+    check = commands.add_parser("check", help="verify the store's invariants (read-only)")
+    check.add_argument("--max-violations", type=int, default=100)
+
+    erase = commands.add_parser("erase", help="erase a profile or an identifier for good")
+    target = erase.add_mutually_exclusive_group(required=True)
+    target.add_argument("--profile", metavar="ID")
+    target.add_argument("--identifier", nargs=2, metavar=("TYPE", "VALUE"))
+    erase.add_argument("--actor", default="cli", help="who asks, for the audit log")
+
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -109,6 +118,7 @@ def _load(service: IdentityService, settings: Settings, args: argparse.Namespace
     )
     print(
         f"profiles created {report.profiles_created:,}, merged {report.profiles_merged:,};"
+        f" identifiers suppressed (erased before) {report.identifiers_suppressed:,};"
         f" rejects in {rejects_path}"
     )
     return 0
@@ -153,7 +163,40 @@ def _serve(service: IdentityService, settings: Settings, args: argparse.Namespac
     return 0
 
 
-_COMMANDS = {"load": _load, "lookup": _lookup, "export": _export, "serve": _serve}
+def _check(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    report = service.check(args.max_violations)
+    checked = ", ".join(f"{count:,} {name}" for name, count in report.checked.items())
+    for violation in report.violations:
+        print(f"violation: {violation}")
+    print(f"checked {checked}: {'ok' if report.ok else f'{len(report.violations)} violations'}")
+    return 0 if report.ok else 1
+
+
+def _erase(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        if args.profile:
+            receipt = service.privacy.erase_profile(args.profile, args.actor)
+        else:
+            key = service.normalize(args.identifier[0], args.identifier[1]).key
+            receipt = service.privacy.erase_identifiers([key], args.actor)
+    except InputRefused as e:
+        print(f"idgraph erase: {e}", file=sys.stderr)
+        return 2
+    except NotFound as e:
+        print(f"idgraph erase: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(receipt.to_dict(), indent=2))
+    return 0
+
+
+_COMMANDS = {
+    "load": _load,
+    "lookup": _lookup,
+    "export": _export,
+    "serve": _serve,
+    "check": _check,
+    "erase": _erase,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -32,6 +32,7 @@ class LoadReport:
     lines_rejected: int = 0
     profiles_created: int = 0
     profiles_merged: int = 0
+    identifiers_suppressed: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,6 +43,7 @@ class LoadReport:
             "lines_rejected": self.lines_rejected,
             "profiles_created": self.profiles_created,
             "profiles_merged": self.profiles_merged,
+            "identifiers_suppressed": self.identifiers_suppressed,
         }
 
 
@@ -156,6 +158,7 @@ def _ingest(service: IdentityService, batch: list[Observation], report: LoadRepo
         outcome = service.ingest(batch)
         report.profiles_created += outcome.profiles_created
         report.profiles_merged += outcome.profiles_merged
+        report.identifiers_suppressed += outcome.suppressed_identifiers
 
 
 def _write_reject(rejects: IO[str], line: int, status: str, refusals: list[Refusal]) -> None:

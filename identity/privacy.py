@@ -10,19 +10,35 @@ personal data: counts, profile IDs and the request ID only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from graph.records import AuditRow, ChangeRow
+from graph.records import AuditRow, ChangeRow, ConsentRow
 from graph.store import GraphStore, GraphTransaction
-from identity.errors import NotFound
-from identity.profile import Profile
-from identity.resolver import Resolver
+from identity.consent import ConsentStatus, counting_statements
+from identity.errors import InputRefused, NotFound, Refusal
+from identity.profile import Profile, statements_from_rows
+from identity.resolver import Growth, Resolver
 from identity.stewardship import edge_to_dict
 from identity.timeutil import utc_now
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentInput:
+    """A consent statement to record: about ``subject`` (an identifier key) or, when that
+    is None, about every identifier of ``profile_id``."""
+
+    purpose: str
+    status: str
+    at: str
+    source: str
+    subject: str | None = None
+    profile_id: str = ""
+    proof: str = "{}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +57,10 @@ class DeletionReceipt:
 
 
 class Privacy:
-    def __init__(self, store: GraphStore, resolver: Resolver) -> None:
+    def __init__(self, store: GraphStore, resolver: Resolver, purposes: Sequence[str]) -> None:
         self._store = store
         self._resolver = resolver
+        self._purposes = tuple(purposes)
 
     def erase_identifiers(self, keys: Collection[str], actor: str) -> DeletionReceipt:
         """Erase identifiers (unknown keys are ignored; at least one must be known)."""
@@ -165,6 +182,126 @@ class Privacy:
                     ),
                     key=lambda c: (c["at"], c["subject"], c["purpose"]),
                 ),
+            }
+
+        return self._store.read(work)
+
+    def record_consent(self, statements: Sequence[ConsentInput], actor: str) -> list[str]:
+        """Record consent statements about stored identifiers (or, with ``subject`` None
+        and ``profile_id`` set, about every identifier of a profile now). The profiles'
+        effective consent is re-derived in the same transaction. Returns the profile IDs
+        whose consent was re-derived."""
+
+        refusals = [
+            refusal
+            for index, item in enumerate(statements)
+            for refusal in self._consent_refusals(index, item)
+        ]
+        if refusals:
+            raise InputRefused(refusals)
+
+        def work(tx: GraphTransaction) -> list[str]:
+            rows: list[ConsentRow] = []
+            for index, item in enumerate(statements):
+                if item.subject is not None:
+                    subjects = [item.subject]
+                    if not tx.get_identifiers(subjects):
+                        raise NotFound(f"statement {index}: no stored identifier {item.subject}")
+                else:
+                    target = tx.resolve_aliases((item.profile_id,)).get(
+                        item.profile_id, item.profile_id
+                    )
+                    row = tx.get_profiles((target,)).get(target)
+                    if row is None:
+                        raise NotFound(f"statement {index}: no profile {item.profile_id!r}")
+                    subjects = json.loads(row.identifiers)
+                for subject in subjects:
+                    statement_id = hashlib.blake2b(
+                        json.dumps(
+                            [subject, item.purpose, item.status, item.at, item.source, item.proof]
+                        ).encode(),
+                        digest_size=16,
+                    ).hexdigest()
+                    rows.append(
+                        ConsentRow(
+                            statement_id,
+                            subject,
+                            item.purpose,
+                            item.status,
+                            item.at,
+                            item.source,
+                            item.proof,
+                        )
+                    )
+            outcome = self._resolver.reresolve(
+                tx, {r.subject_key for r in rows}, growth=Growth(consent=rows)
+            )
+            now = utc_now()
+            tx.append_audit(
+                [
+                    AuditRow(
+                        0,
+                        now,
+                        actor,
+                        "record_consent",
+                        json.dumps(
+                            {"statements": len(rows), "profiles": len(outcome.touched_profiles)}
+                        ),
+                    )
+                ]
+            )
+            return outcome.touched_profiles
+
+        return self._store.write(work)
+
+    def _consent_refusals(self, index: int, item: ConsentInput) -> list[Refusal]:
+        where = f"statements[{index}]"
+        refusals = []
+        if item.purpose not in self._purposes:
+            refusals.append(
+                Refusal(
+                    f"{where}.purpose",
+                    item.purpose,
+                    "consent.purpose",
+                    f"known purposes: {', '.join(self._purposes)}",
+                )
+            )
+        if item.status not in {s.value for s in ConsentStatus}:
+            refusals.append(
+                Refusal(
+                    f"{where}.status",
+                    item.status,
+                    "consent.status",
+                    "must be granted, denied or unknown",
+                )
+            )
+        if item.subject is None and not item.profile_id:
+            refusals.append(
+                Refusal(
+                    f"{where}.subject", None, "consent.subject", "name an identifier or a profile"
+                )
+            )
+        return refusals
+
+    def consent_of_identifier(self, key: str) -> dict[str, Any]:
+        """May I use this address? The identifier's own latest statement per purpose
+        (channel purposes are answered per address) beside its profile's effective
+        consent."""
+
+        def work(tx: GraphTransaction) -> dict[str, Any]:
+            found = tx.profiles_by_identifier((key,))
+            if key not in found:
+                raise NotFound(f"no profile holds {key}")
+            own = counting_statements(statements_from_rows(tx.consent_of((key,))))
+            profile = Profile(found[key])
+            return {
+                "identifier": key,
+                "profile_id": profile.id,
+                "identifier_consent": {
+                    purpose: {"status": s.status.value, "statement": s.to_dict()}
+                    for (_, purpose), s in sorted(own.items())
+                },
+                "profile_consent": profile.to_dict()["consent"],
             }
 
         return self._store.read(work)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from graph.records import ChangeRow, ProfileRow
 from graph.store import GraphStore, GraphTransaction
+from identity.access import ApiKeys
 from identity.check import CheckReport, InvariantCheck
 from identity.errors import NotFound
 from identity.identifiers import Identifier, IdentifierNormalizer
@@ -39,7 +40,8 @@ class IdentityService:
         self.parser = ObservationParser(settings, self.normalizer)
         self.resolver = Resolver(settings, settings.secret or self._stored_secret())
         self.stewardship = Stewardship(store, self.resolver)
-        self.privacy = Privacy(store, self.resolver)
+        self.privacy = Privacy(store, self.resolver, settings.purposes)
+        self.keys = ApiKeys(store)
 
     def _stored_secret(self) -> str:
         def work(tx: GraphTransaction) -> str:

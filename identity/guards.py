@@ -47,12 +47,19 @@ def limit_counters(keys: Iterable[str], settings: GuardSettings) -> Counter[str]
     return counts
 
 
-def broken_limit(counts: Counter[str], settings: GuardSettings) -> str | None:
-    """The first limit the counts break, as a reason a steward can read, or None."""
+def broken_limit(
+    counts: Counter[str], settings: GuardSettings, tolerated: Mapping[str, int] | None = None
+) -> str | None:
+    """The first limit the counts break, as a reason a steward can read, or None.
+
+    ``tolerated`` holds counts already accepted over a limit (a steward joined a profile
+    over it): reaching them again is no break, going past them is.
+    """
     for name, count in sorted(counts.items()):
         kind, slash, source = name.partition("/")
         limit = settings.per_source_limits[kind] if slash else settings.type_limits[kind]
-        if count > limit:
+        allowed = max(limit, tolerated.get(name, 0)) if tolerated is not None else limit
+        if count > allowed:
             where = f"{kind} from source {source!r}" if slash else kind
             return f"limit: more than {limit} {where} in one profile"
     return None

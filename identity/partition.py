@@ -77,7 +77,7 @@ class _Groups:
                 if other in self.parent and self.find(other) == large:
                     return f"cannot-link: {key} and {other} are different people (steward)"
         merged = self.counts[ra] + self.counts[rb]
-        reason = broken_limit(merged, self._guards)
+        reason = broken_limit(merged, self._guards, self.counts[ra] | self.counts[rb])
         if reason is not None and not forced:
             return reason
         self.parent[small] = large

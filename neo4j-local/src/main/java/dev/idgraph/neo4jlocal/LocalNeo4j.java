@@ -27,9 +27,16 @@ import org.neo4j.logging.log4j.Log4jLogProvider;
  * only the Bolt connector, on 127.0.0.1, without authentication.
  *
  * <pre>
- *   java -cp 'target/classes:target/dependency/*' dev.idgraph.neo4jlocal.LocalNeo4j \
+ *   java -cp 'target/neo4j-local.jar:target/dependency/*' dev.idgraph.neo4jlocal.LocalNeo4j \
  *       --data-dir DIR --port PORT
  * </pre>
+ *
+ * (target/classes in place of the jar works too.) On Java 17 also pass
+ * {@code --add-opens=java.base/java.nio=ALL-UNNAMED},
+ * {@code --add-opens=java.base/java.io=ALL-UNNAMED},
+ * {@code --add-opens=java.base/sun.nio.ch=ALL-UNNAMED} and
+ * {@code --enable-native-access=ALL-UNNAMED}, or the page cache runs in a slower
+ * fallback mode and debug.log fills with warnings; graph/neo4j_local.py does.
  *
  * DIR is the Neo4j home: the store goes to DIR/data, Neo4j's debug log to
  * DIR/logs. PORT 0 lets the OS choose a port. When Bolt accepts connections it

@@ -1,0 +1,376 @@
+"""Per-field comparisons: how alike two records are on one field, as a level.
+
+A comparison reads the normalized fields of two records (``PersonRecord.normalized``) and
+returns an ``Outcome``: the index of the level reached in its ``levels`` (0 is the
+strongest agreement, the last is ``else``) and the two values compared, or None when
+either record lacks the field (a missing value is no evidence either way). Level names
+say what was measured so evidence reads as ``first_name: jaro_winkler>=0.92``.
+
+A comparison with ``term_field`` set has its exact level adjusted by how common the agreed
+value is (see ``fellegi_sunter``); ``Outcome.term`` carries that value.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.fuzz import ratio, token_set_ratio
+
+Fields = Mapping[str, str]
+
+EXACT = "exact"
+ELSE = "else"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    level: int
+    left: str
+    right: str
+    term: str = ""
+    """The agreed value when ``level`` is the exact level of a term-adjusted comparison."""
+
+
+class Comparison(ABC):
+    """One field (or a pair of fields, for swapped names) compared at ordered levels."""
+
+    name: str
+    levels: tuple[str, ...]
+    fields: tuple[str, ...]
+    """The normalized fields read (blocking on one of them biases what EM learns)."""
+    term_field: str | None = None
+    """Field whose value frequencies adjust the exact level (common names count less)."""
+    exact_field: str | None = None
+    """Level 0 means equal values of this field, so its chance for two random records is
+    the sum of squared value frequencies (used to estimate ``u`` without sampling)."""
+
+    @abstractmethod
+    def compare(self, left: Fields, right: Fields) -> Outcome | None: ...
+
+    def _pair(self, left: Fields, right: Fields) -> tuple[str, str] | None:
+        a, b = left.get(self.name), right.get(self.name)
+        return (a, b) if a and b else None
+
+
+def _at_least(metric: str, threshold: float) -> str:
+    return f"{metric}>={threshold:g}"
+
+
+class NameComparison(Comparison):
+    """Exact; swapped with another name field (first and last name crossed); Jaro-Winkler
+    at two thresholds; one of the two is an initial of the other; else."""
+
+    def __init__(
+        self,
+        name: str,
+        swap_with: str | None = None,
+        thresholds: tuple[float, float] = (0.92, 0.8),
+        term_frequency: bool = True,
+    ) -> None:
+        self.name = name
+        self.swap_with = swap_with
+        self.fields = (name, swap_with) if swap_with else (name,)
+        self.thresholds = thresholds
+        swapped = (f"swapped_with_{swap_with}",) if swap_with else ()
+        self.levels = (
+            EXACT,
+            *swapped,
+            *(_at_least("jaro_winkler", t) for t in thresholds),
+            "initial",
+            ELSE,
+        )
+        self.term_field = name if term_frequency else None
+        self.exact_field = name
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        pair = self._pair(left, right)
+        if pair is None:
+            return None
+        a, b = pair
+        if a == b:
+            return Outcome(0, a, b, a if self.term_field else "")
+        similarity = JaroWinkler.similarity(a, b)
+        level = 1
+        if self.swap_with:
+            high = self.thresholds[0]
+            a_other, b_other = left.get(self.swap_with), right.get(self.swap_with)
+            if (
+                similarity < high
+                and a_other
+                and b_other
+                and JaroWinkler.similarity(a, b_other) >= high
+                and JaroWinkler.similarity(a_other, b) >= high
+            ):
+                return Outcome(level, a, b)
+            level += 1
+        for threshold in self.thresholds:
+            if similarity >= threshold:
+                return Outcome(level, a, b)
+            level += 1
+        if (len(a) == 1 or len(b) == 1) and a[0] == b[0]:
+            return Outcome(level, a, b)
+        return Outcome(level + 1, a, b)
+
+
+class DateComparison(Comparison):
+    """``YYYY-MM-DD`` dates: exact; day and month swapped; one digit off (one digit
+    changed, or two neighbouring digits transposed); same year; else."""
+
+    levels = (EXACT, "day_month_swapped", "one_digit_off", "same_year", ELSE)
+
+    def __init__(self, name: str = "date_of_birth") -> None:
+        self.name = name
+        self.fields = (name,)
+        self.exact_field = name
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        pair = self._pair(left, right)
+        if pair is None:
+            return None
+        a, b = pair
+        if a == b:
+            return Outcome(0, a, b)
+        if a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]:
+            return Outcome(1, a, b)
+        if OSA.distance(a.replace("-", ""), b.replace("-", ""), score_cutoff=1) <= 1:
+            return Outcome(2, a, b)
+        if a[:4] == b[:4]:
+            return Outcome(3, a, b)
+        return Outcome(4, a, b)
+
+
+class CodeComparison(Comparison):
+    """Postcodes and ID numbers: exact, then at most N characters off (substituted,
+    inserted, deleted or neighbours transposed) for each N of ``typos``, else."""
+
+    def __init__(self, name: str, typos: tuple[int, ...] = (1,), term_frequency: bool = False):
+        self.name = name
+        self.fields = (name,)
+        self.typos = typos
+        self.levels = (
+            EXACT,
+            *(f"{n}_char{'s' if n > 1 else ''}_off" for n in typos),
+            ELSE,
+        )
+        self.term_field = name if term_frequency else None
+        self.exact_field = name
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        pair = self._pair(left, right)
+        if pair is None:
+            return None
+        a, b = pair
+        if a == b:
+            return Outcome(0, a, b, a if self.term_field else "")
+        distance = OSA.distance(a, b, score_cutoff=self.typos[-1])
+        for level, typos in enumerate(self.typos, start=1):
+            if distance <= typos:
+                return Outcome(level, a, b)
+        return Outcome(len(self.levels) - 1, a, b)
+
+
+class StringComparison(Comparison):
+    """Exact, Jaro-Winkler at each of ``thresholds``, else: cities, email local parts."""
+
+    def __init__(
+        self, name: str, thresholds: tuple[float, ...] = (0.9,), term_frequency: bool = False
+    ) -> None:
+        self.name = name
+        self.fields = (name,)
+        self.thresholds = thresholds
+        self.levels = (EXACT, *(_at_least("jaro_winkler", t) for t in thresholds), ELSE)
+        self.term_field = name if term_frequency else None
+        self.exact_field = name
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        pair = self._pair(left, right)
+        if pair is None:
+            return None
+        a, b = pair
+        if a == b:
+            return Outcome(0, a, b, a if self.term_field else "")
+        similarity = JaroWinkler.similarity(a, b)
+        for level, threshold in enumerate(self.thresholds, start=1):
+            if similarity >= threshold:
+                return Outcome(level, a, b)
+        return Outcome(len(self.levels) - 1, a, b)
+
+
+class AddressComparison(Comparison):
+    """Street addresses: exact; similar at two thresholds (the better of token-set
+    similarity, so word order and a missing second line do not count against, and
+    similarity with spaces removed, so "wellsroad" is "wells road"); the same street with
+    other house numbers (neighbours, or a mistyped number); else."""
+
+    def __init__(self, name: str = "address", thresholds: tuple[float, float] = (0.9, 0.7)):
+        self.name = name
+        self.fields = (name,)
+        self.thresholds = thresholds
+        self.levels = (
+            EXACT,
+            *(_at_least("similarity", t) for t in thresholds),
+            "same_street_other_number",
+            ELSE,
+        )
+        self.exact_field = name
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        pair = self._pair(left, right)
+        if pair is None:
+            return None
+        a, b = pair
+        if a == b:
+            return Outcome(0, a, b)
+        a_numbers, a_street = _split_numbers(a)
+        b_numbers, b_street = _split_numbers(b)
+        if a_numbers and b_numbers and not a_numbers & b_numbers:
+            if _similarity(a_street, b_street) >= self.thresholds[0]:
+                return Outcome(len(self.thresholds) + 1, a, b)
+            return Outcome(len(self.levels) - 1, a, b)
+        similarity = _similarity(a, b)
+        for level, threshold in enumerate(self.thresholds, start=1):
+            if similarity >= threshold:
+                return Outcome(level, a, b)
+        return Outcome(len(self.levels) - 1, a, b)
+
+
+def _split_numbers(address: str) -> tuple[set[str], str]:
+    words = address.split()
+    return {w for w in words if w.isdigit()}, " ".join(w for w in words if not w.isdigit())
+
+
+def _similarity(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    spaced = token_set_ratio(a, b)
+    unspaced = ratio(a.replace(" ", ""), b.replace(" ", ""), score_cutoff=spaced)
+    return max(spaced, unspaced) / 100
+
+
+class ExactComparison(Comparison):
+    """Exact or else: gender, region, country."""
+
+    levels = (EXACT, ELSE)
+
+    def __init__(self, name: str, term_frequency: bool = False) -> None:
+        self.name = name
+        self.fields = (name,)
+        self.term_field = name if term_frequency else None
+        self.exact_field = name
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        pair = self._pair(left, right)
+        if pair is None:
+            return None
+        a, b = pair
+        if a == b:
+            return Outcome(0, a, b, a if self.term_field else "")
+        return Outcome(1, a, b)
+
+
+class HierarchyComparison(Comparison):
+    """Several correlated fields read as one: the first part (in order) that agrees at any
+    level but ``else`` gives the level, named ``part:level``; ``else`` when every part
+    present disagrees; None when no part is present on both sides.
+
+    Street address, postcode, city, region and country of one person agree or disagree
+    together; added up as independent fields they would count one shared home four
+    times, enough to join two relatives living together.
+
+    ``corroborated_by`` splits each level of the first part in two: with that comparison
+    agreeing exactly as well (``address:exact+postcode``) or not. Whether a shared
+    postcode adds anything to a shared address is then learnt (``u`` of the joint level)
+    rather than assumed: nothing where postcodes follow from addresses, much where they
+    are independent.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        parts: tuple[Comparison, ...],
+        corroborated_by: Comparison | None = None,
+    ) -> None:
+        self.name = name
+        self.parts = parts
+        self.corroborated_by = corroborated_by
+        self.fields = tuple(
+            dict.fromkeys(
+                f
+                for c in (*parts, *([corroborated_by] if corroborated_by else []))
+                for f in c.fields
+            )
+        )
+        first, *rest = parts
+        if corroborated_by:
+            first_levels = tuple(
+                label
+                for level in first.levels[:-1]
+                for label in (
+                    f"{first.name}:{level}+{corroborated_by.name}",
+                    f"{first.name}:{level}",
+                )
+            )
+        else:
+            first_levels = tuple(f"{first.name}:{level}" for level in first.levels[:-1])
+        self.levels = (
+            *first_levels,
+            *(f"{part.name}:{level}" for part in rest for level in part.levels[:-1]),
+            ELSE,
+        )
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        first, *rest = self.parts
+        disagreement = first.compare(left, right)
+        if disagreement is not None and disagreement.level < len(first.levels) - 1:
+            level = disagreement.level
+            if self.corroborated_by:
+                corroboration = self.corroborated_by.compare(left, right)
+                level = 2 * level + (0 if corroboration and corroboration.level == 0 else 1)
+            return Outcome(level, disagreement.left, disagreement.right)
+        offset = (len(first.levels) - 1) * (2 if self.corroborated_by else 1)
+        for part in rest:
+            outcome = part.compare(left, right)
+            if outcome is not None:
+                if outcome.level < len(part.levels) - 1:
+                    return Outcome(offset + outcome.level, outcome.left, outcome.right)
+                disagreement = disagreement or outcome
+            offset += len(part.levels) - 1
+        if disagreement is None:
+            return None
+        return Outcome(len(self.levels) - 1, disagreement.left, disagreement.right)
+
+
+def location_comparison() -> HierarchyComparison:
+    """Address (split by a shared postcode), then postcode, city, region, country."""
+    postcode = CodeComparison("postcode", typos=(1,))
+    return HierarchyComparison(
+        "location",
+        (
+            AddressComparison("address"),
+            postcode,
+            StringComparison("city"),
+            ExactComparison("region"),
+            ExactComparison("country"),
+        ),
+        corroborated_by=postcode,
+    )
+
+
+def default_comparisons() -> tuple[Comparison, ...]:
+    """Every compared field of ``attributes.COMPARED_FIELDS``, the place fields read as one
+    ``location``; first and last name and the email local part are term-frequency
+    adjusted. Swapped names are a level of ``first_name`` only: one swap is one piece of
+    evidence, not one per name."""
+    return (
+        NameComparison("first_name", swap_with="last_name"),
+        NameComparison("middle_name", term_frequency=False),
+        NameComparison("last_name"),
+        DateComparison("date_of_birth"),
+        ExactComparison("gender"),
+        location_comparison(),
+        CodeComparison("national_id", typos=(1, 2)),
+        StringComparison("email_local", term_frequency=True),
+    )

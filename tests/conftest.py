@@ -1,0 +1,112 @@
+"""Shared fixtures: every store-backed test runs against every store.
+
+The Neo4j server is real: ``NEO4J_URI`` (with ``NEO4J_USER``/``NEO4J_PASSWORD``) when set,
+otherwise the local server from ``graph.neo4j_local`` started once per session. If it
+cannot start, the Neo4j tests fail; they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.store import GraphStore
+from identity.service import IdentityService
+from identity.settings import Settings
+
+TEST_SECRET = "test-secret-0123456789"
+
+STORE_PARAMS = [
+    pytest.param("embedded", id="embedded"),
+    pytest.param("neo4j", id="neo4j", marks=pytest.mark.neo4j),
+]
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    if os.environ.get("NEO4J_URI"):
+        yield {
+            "neo4j_uri": os.environ["NEO4J_URI"],
+            "neo4j_user": os.environ.get("NEO4J_USER", "neo4j"),
+            "neo4j_password": os.environ.get("NEO4J_PASSWORD", ""),
+            "neo4j_database": os.environ.get("NEO4J_DATABASE", "neo4j"),
+        }
+        return
+    from graph import neo4j_local
+
+    data_dir = Path(os.environ.get("IDGRAPH_TEST_NEO4J_DIR") or tmp_path_factory.mktemp("neo4j"))
+    server = neo4j_local.start(data_dir)
+    try:
+        yield {
+            "neo4j_uri": server.uri,
+            "neo4j_user": "neo4j",
+            "neo4j_password": "",
+            "neo4j_database": "neo4j",
+        }
+    finally:
+        neo4j_local.stop(data_dir)
+
+
+def _wipe_neo4j(neo4j_uri: str, neo4j_user: str, neo4j_password: str, neo4j_database: str) -> None:
+    """Delete every node and relationship; constraints and indexes stay (start-up keeps
+    them idempotently). Takes the keys of ``neo4j_settings``."""
+    from graph.neo4j_store import shared_driver
+
+    driver = shared_driver(neo4j_uri, neo4j_user, neo4j_password)
+    with driver.session(database=neo4j_database) as session:
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
+
+
+@pytest.fixture(params=STORE_PARAMS)
+def store_name(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def settings(store_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    base = Settings(data_dir=tmp_path / "data", store=store_name, secret=TEST_SECRET)
+    if store_name == "neo4j":
+        neo4j: dict[str, str] = request.getfixturevalue("neo4j_settings")
+        _wipe_neo4j(**neo4j)
+        return base.with_overrides(**neo4j)
+    return base
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[GraphStore]:
+    from api.bootstrap import build_service
+
+    service = build_service(settings)
+    try:
+        yield service.store
+    finally:
+        service.store.close()
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[IdentityService]:
+    from api.bootstrap import build_service
+
+    built = build_service(settings)
+    try:
+        yield built
+    finally:
+        built.store.close()
+
+
+@pytest.fixture
+def embedded_service(tmp_path: Path) -> Iterator[IdentityService]:
+    """For tests of domain rules that do not depend on the store."""
+    settings = Settings(data_dir=tmp_path / "data", secret=TEST_SECRET)
+    built = IdentityService(EmbeddedStore(settings.data_dir), settings)
+    try:
+        yield built
+    finally:
+        built.store.close()

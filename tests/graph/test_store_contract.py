@@ -1,0 +1,725 @@
+"""The contract of ``graph.store.GraphTransaction``/``GraphStore``, run against every store.
+
+One class per transaction method, then transaction semantics and durability. Data is
+kept small: every call is a round trip on a networked store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TypeVar
+
+import pytest
+
+from api.bootstrap import build_service
+from graph.records import (
+    ChangeRow,
+    ConsentRow,
+    EdgeRow,
+    FactRow,
+    IdentifierRow,
+    ProfileRow,
+    StoredIdentifier,
+)
+from graph.store import GraphStore, GraphTransaction
+from identity.settings import Settings
+
+T = TypeVar("T")
+
+DAY1, DAY2, DAY3, DAY4, DAY5 = (f"2026-01-0{d}T00:00:00Z" for d in range(1, 6))
+# Sorted: A < B < C < D, so an edge (X, Y) with X before Y is ordered as the contract asks.
+A, B, C, D = "cookie:a1", "email:b@example.com", "phone:+12125550100", "social:instagram/d"
+
+
+def ident(key: str, first: str = DAY2, last: str | None = None, count: int = 1) -> IdentifierRow:
+    kind, _, value = key.partition(":")
+    return IdentifierRow(key, kind, value, first, last or first, count)
+
+
+def edge(
+    left: str,
+    right: str,
+    rule: str = "authenticated",
+    *,
+    matcher: str = "co_occurrence",
+    weight: float = 1.0,
+    status: str = "joined",
+    source: str = "crm",
+    evidence: str = '{"n":1}',
+    first: str = DAY2,
+    last: str | None = None,
+    count: int = 1,
+) -> EdgeRow:
+    assert left < right, "the contract keeps edges ordered"
+    return EdgeRow(
+        left, right, matcher, rule, weight, status, source, evidence, first, last or first, count
+    )
+
+
+def fact(observation: str, key: str, name: str, value: str, at: str = DAY2) -> FactRow:
+    return FactRow(observation, key, name, value, "crm", at)
+
+
+def statement(statement_id: str, subject: str, status: str = "granted") -> ConsentRow:
+    return ConsentRow(statement_id, subject, "email", status, DAY2, "crm", '{"form":"signup"}')
+
+
+def profile(pid: str, *keys: str, created: str = DAY1, updated: str = DAY2) -> ProfileRow:
+    identifiers = "[" + ",".join(f'"{k}"' for k in sorted(keys)) + "]"
+    return ProfileRow(pid, created, updated, identifiers, '{"a":1}', '{"c":2}', "[]")
+
+
+def change(kind: str, pid: str, detail: str = "{}") -> ChangeRow:
+    return ChangeRow(0, kind, pid, DAY3, detail)
+
+
+def write(store: GraphStore, work: Callable[[GraphTransaction], T]) -> T:
+    return store.write(work)
+
+
+def read(store: GraphStore, work: Callable[[GraphTransaction], T]) -> T:
+    return store.read(work)
+
+
+def with_profiles(store: GraphStore, assignments: dict[str, str]) -> None:
+    """Identifiers (upserted) assigned to profiles, with a document per profile."""
+
+    def work(tx: GraphTransaction) -> None:
+        tx.upsert_identifiers([ident(k) for k in assignments])
+        tx.assign_profile(assignments)
+        members: dict[str, list[str]] = {}
+        for key, pid in assignments.items():
+            members.setdefault(pid, []).append(key)
+        tx.put_profiles([profile(pid, *keys) for pid, keys in members.items()])
+
+    store.write(work)
+
+
+class TestUpsertIdentifiers:
+    def test_a_new_identifier_has_no_profile(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_identifiers([ident(A), ident(C)]))
+        assert read(store, lambda tx: tx.profile_ids([A, C])) == {A: None, C: None}
+
+    def test_seen_times_widen_and_counts_add_up(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_identifiers([ident(A, DAY3, DAY3)]))
+        write(store, lambda tx: tx.upsert_identifiers([ident(A, DAY2, DAY2, count=2)]))
+        write(store, lambda tx: tx.upsert_identifiers([ident(A, DAY4, DAY5, count=3)]))
+        write(store, lambda tx: tx.upsert_identifiers([ident(A, DAY3, DAY4)]))
+        write(store, lambda tx: tx.assign_profile({A: "p-1"}))
+        assert read(store, lambda tx: tx.identifiers_of(["p-1"])) == {
+            "p-1": [StoredIdentifier(A, "cookie", "a1", "p-1", DAY2, DAY5, 7)]
+        }
+
+    def test_an_upsert_keeps_the_profile(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_identifiers([ident(A)]))
+        write(store, lambda tx: tx.assign_profile({A: "p-1"}))
+        write(store, lambda tx: tx.upsert_identifiers([ident(A, DAY5)]))
+        assert read(store, lambda tx: tx.profile_ids([A])) == {A: "p-1"}
+
+    def test_type_and_value_are_kept_apart(self, store: GraphStore) -> None:
+        key = "customer_id:crm/C:1"
+        write(store, lambda tx: tx.upsert_identifiers([ident(key)]))
+        write(store, lambda tx: tx.assign_profile({key: "p-1"}))
+        (stored,) = read(store, lambda tx: tx.identifiers_of(["p-1"]))["p-1"]
+        assert (stored.key, stored.type, stored.value) == (key, "customer_id", "crm/C:1")
+
+
+class TestUpsertEdges:
+    def test_a_new_edge_is_kept_whole(self, store: GraphStore) -> None:
+        row = edge(A, C, weight=0.7, status="weak", source="web", first=DAY2, last=DAY3)
+        write(store, lambda tx: tx.upsert_edges([row]))
+        assert read(store, lambda tx: tx.edges_of([A])) == [row]
+
+    def test_a_stronger_repeat_updates_the_edge_widens_times_and_adds_counts(
+        self, store: GraphStore
+    ) -> None:
+        weak = edge(A, C, "unauthenticated", weight=0.5, status="weak", source="web", count=2)
+        write(store, lambda tx: tx.upsert_edges([weak]))
+        stronger = edge(
+            A,
+            C,
+            "unauthenticated",
+            weight=0.95,
+            status="joined",
+            source="pos",
+            evidence='{"n":2}',
+            first=DAY1,
+            last=DAY1,
+            count=3,
+        )
+        write(store, lambda tx: tx.upsert_edges([stronger]))
+        write(
+            store, lambda tx: tx.upsert_edges([replace(stronger, first_seen=DAY5, last_seen=DAY5)])
+        )
+        assert read(store, lambda tx: tx.edges_of([C])) == [
+            replace(stronger, first_seen=DAY1, last_seen=DAY5, count=8)
+        ]
+
+    def test_the_key_is_left_right_matcher_and_rule(self, store: GraphStore) -> None:
+        rows = [
+            edge(A, C, "authenticated"),
+            edge(A, C, "unauthenticated", weight=0.7, status="weak"),
+            edge(A, C, "authenticated", matcher="fuzzy_name", weight=0.8),
+            edge(A, D, "authenticated"),
+        ]
+        write(store, lambda tx: tx.upsert_edges(rows))
+        write(store, lambda tx: tx.upsert_edges(rows))
+        stored = read(store, lambda tx: tx.edges_of([A]))
+        assert [(e.left, e.right, e.matcher, e.rule, e.count) for e in stored] == [
+            (A, C, "co_occurrence", "authenticated", 2),
+            (A, C, "co_occurrence", "unauthenticated", 2),
+            (A, C, "fuzzy_name", "authenticated", 2),
+            (A, D, "co_occurrence", "authenticated", 2),
+        ]
+
+
+class TestAddFacts:
+    def test_facts_are_kept(self, store: GraphStore) -> None:
+        rows = [fact("o1", A, "first_name", "Ann"), fact("o1", A, "city", "Boston")]
+        write(store, lambda tx: tx.add_facts(rows))
+        assert sorted(read(store, lambda tx: tx.facts_of([A])), key=lambda f: f.name) == [
+            rows[1],
+            rows[0],
+        ]
+
+    def test_a_repeat_of_observation_identifier_and_name_is_ignored(
+        self, store: GraphStore
+    ) -> None:
+        first = fact("o1", A, "first_name", "Ann", DAY2)
+        write(store, lambda tx: tx.add_facts([first]))
+        write(store, lambda tx: tx.add_facts([first, fact("o1", A, "first_name", "Anne", DAY3)]))
+        assert read(store, lambda tx: tx.facts_of([A])) == [first]
+        assert read(store, lambda tx: tx.counts())["facts"] == 1
+
+    def test_another_observation_or_identifier_is_another_fact(self, store: GraphStore) -> None:
+        rows = [fact("o1", A, "first_name", "Ann"), fact("o2", A, "first_name", "Ann")]
+        rows.append(fact("o1", C, "first_name", "Ann"))
+        write(store, lambda tx: tx.add_facts(rows))
+        assert read(store, lambda tx: tx.counts())["facts"] == 3
+
+
+class TestAddConsent:
+    def test_statements_are_kept(self, store: GraphStore) -> None:
+        row = statement("s1", A, "denied")
+        write(store, lambda tx: tx.add_consent([row]))
+        assert read(store, lambda tx: tx.consent_of([A])) == [row]
+
+    def test_a_repeat_of_statement_id_is_ignored(self, store: GraphStore) -> None:
+        row = statement("s1", A, "denied")
+        write(store, lambda tx: tx.add_consent([row]))
+        write(store, lambda tx: tx.add_consent([row, statement("s1", A, "granted")]))
+        assert read(store, lambda tx: tx.consent_of([A])) == [row]
+        assert read(store, lambda tx: tx.counts())["consent"] == 1
+
+
+class TestProfileIds:
+    def test_answers_known_keys_and_leaves_unknown_ones_out(self, store: GraphStore) -> None:
+        def work(tx: GraphTransaction) -> dict[str, str | None]:
+            tx.upsert_identifiers([ident(A), ident(B), ident(C)])
+            tx.assign_profile({A: "p-1", C: "p-2"})
+            return tx.profile_ids({A, B, C, "email:nobody@example.com"})
+
+        assert write(store, work) == {A: "p-1", B: None, C: "p-2"}
+
+
+class TestAssignProfile:
+    def test_sets_and_replaces_the_profile(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_identifiers([ident(A), ident(B)]))
+        write(store, lambda tx: tx.assign_profile({A: "p-1", B: "p-1"}))
+        write(store, lambda tx: tx.assign_profile({B: "p-2"}))
+        assert read(store, lambda tx: tx.profile_ids([A, B])) == {A: "p-1", B: "p-2"}
+
+    def test_an_unknown_key_is_ignored(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.assign_profile({A: "p-1"}))
+        assert read(store, lambda tx: tx.profile_ids([A])) == {}
+        assert read(store, lambda tx: tx.identifiers_of(["p-1"])) == {}
+        assert read(store, lambda tx: tx.counts())["identifiers"] == 0
+
+
+class TestMoveIdentifiers:
+    def test_relabels_every_identifier_of_the_given_profiles(self, store: GraphStore) -> None:
+        with_profiles(store, {A: "p-1", B: "p-2", C: "p-3", D: "p-4"})
+        write(store, lambda tx: tx.move_identifiers(["p-2", "p-3"], "p-1"))
+        assert read(store, lambda tx: tx.profile_ids([A, B, C, D])) == {
+            A: "p-1",
+            B: "p-1",
+            C: "p-1",
+            D: "p-4",
+        }
+        assert read(store, lambda tx: tx.identifiers_of(["p-2", "p-3"])) == {}
+
+
+class TestIdentifiersOf:
+    def test_lists_each_profile_sorted_by_key(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_identifiers([ident(D), ident(C), ident(B), ident(A)]))
+        write(store, lambda tx: tx.assign_profile({D: "p-1", B: "p-1", A: "p-1", C: "p-2"}))
+        found = read(store, lambda tx: tx.identifiers_of(("p-2", "p-1", "p-9")))
+        assert {pid: [i.key for i in group] for pid, group in found.items()} == {
+            "p-1": [A, B, D],
+            "p-2": [C],
+        }
+        assert found["p-2"] == [StoredIdentifier(C, "phone", "+12125550100", "p-2", DAY2, DAY2, 1)]
+
+
+class TestEdgesOf:
+    def test_finds_edges_from_either_end_sorted(self, store: GraphStore) -> None:
+        rows = [
+            edge(C, D),
+            edge(A, D, "unauthenticated", weight=0.7, status="weak"),
+            edge(A, D),
+            edge(A, B),
+            edge(B, C),
+        ]
+        write(store, lambda tx: tx.upsert_edges(rows))
+        ends = read(store, lambda tx: tx.edges_of([D]))
+        assert [(e.left, e.right, e.rule) for e in ends] == [
+            (A, D, "authenticated"),
+            (A, D, "unauthenticated"),
+            (C, D, "authenticated"),
+        ]
+        starts = read(store, lambda tx: tx.edges_of([B]))
+        assert [(e.left, e.right, e.rule) for e in starts] == [
+            (A, B, "authenticated"),
+            (B, C, "authenticated"),
+        ]
+
+    def test_an_edge_with_both_ends_asked_for_comes_once(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_edges([edge(A, B), edge(B, C)]))
+        found = read(store, lambda tx: tx.edges_of({A, B, C}))
+        assert [(e.left, e.right) for e in found] == [(A, B), (B, C)]
+
+    def test_an_unknown_key_has_no_edges(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_edges([edge(A, B)]))
+        assert read(store, lambda tx: tx.edges_of([C])) == []
+
+
+class TestFactsOf:
+    def test_returns_the_facts_of_the_given_identifiers_only(self, store: GraphStore) -> None:
+        rows = [
+            fact("o1", A, "first_name", "Ann"),
+            fact("o1", B, "first_name", "Ann"),
+            fact("o2", C, "city", "Boston"),
+        ]
+        write(store, lambda tx: tx.add_facts(rows))
+        found = read(store, lambda tx: tx.facts_of([A, C]))
+        assert sorted(found, key=lambda f: f.identifier_key) == [rows[0], rows[2]]
+
+
+class TestConsentOf:
+    def test_returns_statements_about_the_given_identifiers_only(self, store: GraphStore) -> None:
+        rows = [statement("s1", A), statement("s2", B, "denied"), statement("s3", A, "denied")]
+        write(store, lambda tx: tx.add_consent(rows))
+        found = read(store, lambda tx: tx.consent_of([A, C]))
+        assert sorted(found, key=lambda r: r.statement_id) == [rows[0], rows[2]]
+
+
+class TestGetProfiles:
+    def test_returns_live_profiles_and_leaves_unknown_ids_out(self, store: GraphStore) -> None:
+        rows = [profile("p-1", A), profile("p-2", B, C)]
+        write(store, lambda tx: tx.put_profiles(rows))
+        assert read(store, lambda tx: tx.get_profiles({"p-2", "p-1", "p-9"})) == {
+            "p-1": rows[0],
+            "p-2": rows[1],
+        }
+
+    def test_does_not_follow_aliases(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.put_profiles([profile("p-1", A)]))
+        write(store, lambda tx: tx.add_aliases({"p-old": "p-1"}))
+        assert read(store, lambda tx: tx.get_profiles(["p-old"])) == {}
+
+
+class TestPutProfiles:
+    def test_replaces_a_document(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.put_profiles([profile("p-1", A)]))
+        newer = ProfileRow("p-1", DAY1, DAY4, f'["{A}","{B}"]', "{}", '{"x":3}', '[{"e":1}]')
+        write(store, lambda tx: tx.put_profiles([newer]))
+        assert read(store, lambda tx: tx.get_profiles(["p-1"])) == {"p-1": newer}
+        assert read(store, lambda tx: tx.counts())["profiles"] == 1
+
+    def test_keeps_unicode_and_json_text_exactly(self, store: GraphStore) -> None:
+        row = ProfileRow(
+            "p-1",
+            DAY1,
+            DAY2,
+            '["email:jos\u00e9@b\u00fccher.de"]',
+            '{"last_name":{"value":"M\u00fcller \\"Mo\\"","source":"crm"}}',
+            "{}",
+            "[]",
+        )
+        write(store, lambda tx: tx.put_profiles([row]))
+        assert read(store, lambda tx: tx.get_profiles(["p-1"]))["p-1"] == row
+
+
+class TestDeleteProfiles:
+    def test_removes_the_given_profiles_only(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.put_profiles([profile(p) for p in ("p-1", "p-2", "p-3")]))
+        write(store, lambda tx: tx.delete_profiles(["p-1", "p-3", "p-9"]))
+        assert sorted(read(store, lambda tx: tx.get_profiles(["p-1", "p-2", "p-3"]))) == ["p-2"]
+
+
+class TestProfilesByIdentifier:
+    def test_a_single_key(self, store: GraphStore) -> None:
+        with_profiles(store, {A: "p-1", B: "p-1"})
+        assert read(store, lambda tx: tx.profiles_by_identifier([B])) == {B: profile("p-1", A, B)}
+
+    def test_a_batch_of_keys(self, store: GraphStore) -> None:
+        with_profiles(store, {A: "p-1", B: "p-1", C: "p-2"})
+        write(store, lambda tx: tx.upsert_identifiers([ident(D)]))
+        found = read(
+            store, lambda tx: tx.profiles_by_identifier((A, B, C, D, "email:nobody@example.com"))
+        )
+        assert found == {A: profile("p-1", A, B), B: profile("p-1", A, B), C: profile("p-2", C)}
+
+    def test_an_identifier_without_a_profile_document_is_left_out(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_identifiers([ident(A)]))
+        write(store, lambda tx: tx.assign_profile({A: "p-gone"}))
+        assert read(store, lambda tx: tx.profiles_by_identifier([A])) == {}
+        assert read(store, lambda tx: tx.profiles_by_identifier([A, B])) == {}
+
+
+class TestAddAliases:
+    def test_an_alias_points_at_its_target(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.add_aliases({"p-2": "p-1", "p-3": "p-1"}))
+        assert read(store, lambda tx: tx.resolve_aliases(["p-2", "p-3"])) == {
+            "p-2": "p-1",
+            "p-3": "p-1",
+        }
+
+    def test_aliases_of_a_new_alias_are_re_pointed_so_resolving_is_one_step(
+        self, store: GraphStore
+    ) -> None:
+        # As merges make them: the target is always a live profile at the time.
+        write(store, lambda tx: tx.add_aliases({"p-3": "p-2"}))
+        write(store, lambda tx: tx.add_aliases({"p-4": "p-2"}))
+        write(store, lambda tx: tx.add_aliases({"p-2": "p-1"}))
+        write(store, lambda tx: tx.add_aliases({"p-1": "p-0"}))
+        assert read(store, lambda tx: tx.resolve_aliases(["p-1", "p-2", "p-3", "p-4"])) == {
+            "p-1": "p-0",
+            "p-2": "p-0",
+            "p-3": "p-0",
+            "p-4": "p-0",
+        }
+        assert read(store, lambda tx: tx.counts())["aliases"] == 4
+
+
+class TestResolveAliases:
+    def test_answers_aliases_only(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.put_profiles([profile("p-1")]))
+        write(store, lambda tx: tx.add_aliases({"p-2": "p-1"}))
+        assert read(store, lambda tx: tx.resolve_aliases({"p-1", "p-2", "p-9"})) == {"p-2": "p-1"}
+
+
+class TestIdInUse:
+    @pytest.mark.parametrize(
+        ("profile_id", "in_use"),
+        [
+            pytest.param("p-live", True, id="a live profile is in use"),
+            pytest.param("p-alias", True, id="an alias is in use"),
+            pytest.param("p-deleted", False, id="a deleted profile is free"),
+            pytest.param("p-never", False, id="an unknown ID is free"),
+        ],
+    )
+    def test_answers(self, store: GraphStore, profile_id: str, in_use: bool) -> None:
+        def work(tx: GraphTransaction) -> bool:
+            tx.put_profiles([profile("p-live"), profile("p-deleted")])
+            tx.delete_profiles(["p-deleted"])
+            tx.add_aliases({"p-alias": "p-live"})
+            return tx.id_in_use(profile_id)
+
+        assert write(store, work) is in_use
+
+
+class TestAppendChanges:
+    def test_positions_increase_in_order_and_are_returned(self, store: GraphStore) -> None:
+        first = write(
+            store,
+            lambda tx: tx.append_changes(
+                [ChangeRow(99, "merge", "p-1", DAY3, "{}"), change("split", "p-2")]
+            ),
+        )
+        second = write(store, lambda tx: tx.append_changes([change("merge", "p-3")]))
+        assert len(first) == 2
+        assert len(second) == 1
+        assert first[0] < first[1] < second[0]
+        assert first[0] >= 1
+        stored = read(store, lambda tx: tx.changes_after(0, 10))
+        assert [(c.position, c.kind, c.profile_id) for c in stored] == [
+            (first[0], "merge", "p-1"),
+            (first[1], "split", "p-2"),
+            (second[0], "merge", "p-3"),
+        ]
+
+    def test_an_event_is_kept_whole(self, store: GraphStore) -> None:
+        detail = '{"absorbed":["p-2"],"survivor":"p-1"}'
+        (position,) = write(store, lambda tx: tx.append_changes([change("merge", "p-1", detail)]))
+        assert read(store, lambda tx: tx.changes_after(0, 1)) == [
+            ChangeRow(position, "merge", "p-1", DAY3, detail)
+        ]
+
+
+class TestChangesAfter:
+    def test_pages_through_the_feed(self, store: GraphStore) -> None:
+        positions = write(
+            store, lambda tx: tx.append_changes([change("merge", f"p-{n}") for n in range(5)])
+        )
+        page1 = read(store, lambda tx: tx.changes_after(0, 2))
+        page2 = read(store, lambda tx: tx.changes_after(page1[-1].position, 2))
+        page3 = read(store, lambda tx: tx.changes_after(page2[-1].position, 2))
+        assert [c.position for c in page1 + page2 + page3] == positions
+        assert [c.profile_id for c in page3] == ["p-4"]
+        assert read(store, lambda tx: tx.changes_after(positions[-1], 10)) == []
+
+
+class TestProfilePage:
+    def test_orders_by_id_and_pages(self, store: GraphStore) -> None:
+        ids = ["p-b", "p-a", "p-e", "p-c", "p-d"]
+        write(store, lambda tx: tx.put_profiles([profile(p) for p in ids]))
+        first = read(store, lambda tx: tx.profile_page(None, 2))
+        second = read(store, lambda tx: tx.profile_page(first[-1].id, 2))
+        third = read(store, lambda tx: tx.profile_page(second[-1].id, 2))
+        assert [[p.id for p in page] for page in (first, second, third)] == [
+            ["p-a", "p-b"],
+            ["p-c", "p-d"],
+            ["p-e"],
+        ]
+        assert first[0] == profile("p-a")
+
+    def test_starts_after_an_id_that_is_not_stored(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.put_profiles([profile("p-a"), profile("p-c")]))
+        assert [p.id for p in read(store, lambda tx: tx.profile_page("p-b", 10))] == ["p-c"]
+        assert read(store, lambda tx: tx.profile_page("p-c", 10)) == []
+
+
+COUNTED = ("identifiers", "edges", "profiles", "aliases", "facts", "consent", "changes")
+"""The sizes every store counts; a store may count more (those start at zero too)."""
+
+
+class TestCounts:
+    def test_an_empty_store_counts_zero(self, store: GraphStore) -> None:
+        counts = read(store, lambda tx: tx.counts())
+        assert set(COUNTED) <= set(counts)
+        assert set(counts.values()) == {0}
+
+    def test_counts_every_kind_of_row(self, store: GraphStore) -> None:
+        def work(tx: GraphTransaction) -> None:
+            tx.upsert_identifiers([ident(A), ident(B), ident(C)])
+            tx.upsert_edges([edge(A, B), edge(A, B, "unauthenticated")])
+            tx.add_facts([fact("o1", A, "city", "Boston")])
+            tx.add_consent([statement("s1", A), statement("s2", B)])
+            tx.put_profiles([profile("p-1", A, B, C)])
+            tx.add_aliases({"p-2": "p-1"})
+            tx.append_changes([change("merge", "p-1"), change("merge", "p-1")])
+
+        write(store, work)
+        counts = read(store, lambda tx: tx.counts())
+        expected = {
+            "identifiers": 3,
+            "edges": 2,
+            "profiles": 1,
+            "aliases": 1,
+            "facts": 1,
+            "consent": 2,
+            "changes": 2,
+        }
+        assert counts == {**dict.fromkeys(counts, 0), **expected}
+
+
+class TestMeta:
+    def test_an_unknown_setting_is_none(self, store: GraphStore) -> None:
+        assert read(store, lambda tx: tx.get_meta("no_such_setting")) is None
+
+    def test_a_setting_is_kept_and_replaced(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.set_meta("id_secret_test", "one"))
+        assert read(store, lambda tx: tx.get_meta("id_secret_test")) == "one"
+        write(store, lambda tx: tx.set_meta("id_secret_test", "two"))
+        assert read(store, lambda tx: tx.get_meta("id_secret_test")) == "two"
+
+    def test_settings_are_apart_from_each_other_and_from_the_data(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.set_meta("schema_version", "user value"))
+        write(store, lambda tx: tx.set_meta("other", ""))
+        assert read(store, lambda tx: tx.get_meta("schema_version")) == "user value"
+        assert read(store, lambda tx: tx.get_meta("other")) == ""
+        assert read(store, lambda tx: tx.counts())["identifiers"] == 0
+
+
+class WorkFailed(Exception):
+    pass
+
+
+class TestTransactions:
+    def test_an_exception_keeps_nothing_and_passes_through_unchanged(
+        self, store: GraphStore
+    ) -> None:
+        with_profiles(store, {A: "p-1"})
+        before = read(store, lambda tx: (tx.counts(), tx.get_profiles(["p-1"])))
+        error = WorkFailed("stop here")
+
+        def work(tx: GraphTransaction) -> None:
+            tx.upsert_identifiers([ident(A, DAY5), ident(B)])
+            tx.assign_profile({B: "p-1"})
+            tx.upsert_edges([edge(A, B)])
+            tx.add_facts([fact("o1", A, "city", "Boston")])
+            tx.add_consent([statement("s1", A)])
+            tx.put_profiles([profile("p-1", A, B, updated=DAY5), profile("p-2")])
+            tx.delete_profiles(["p-1"])
+            tx.add_aliases({"p-1": "p-2"})
+            tx.append_changes([change("merge", "p-2")])
+            tx.set_meta("half", "written")
+            raise error
+
+        with pytest.raises(WorkFailed) as caught:
+            store.write(work)
+        assert caught.value is error
+        assert read(store, lambda tx: (tx.counts(), tx.get_profiles(["p-1"]))) == before
+        assert read(store, lambda tx: tx.get_meta("half")) is None
+        assert read(store, lambda tx: tx.profile_ids([A, B])) == {A: "p-1"}
+
+    def test_writes_are_visible_to_later_reads_in_the_same_transaction(
+        self, store: GraphStore
+    ) -> None:
+        def work(tx: GraphTransaction) -> tuple[object, ...]:
+            tx.upsert_identifiers([ident(A), ident(B)])
+            tx.assign_profile({A: "p-1", B: "p-1"})
+            tx.put_profiles([profile("p-1", A, B)])
+            tx.upsert_edges([edge(A, B)])
+            tx.add_facts([fact("o1", A, "city", "Boston")])
+            tx.add_consent([statement("s1", B)])
+            tx.add_aliases({"p-0": "p-1"})
+            position = tx.append_changes([change("merge", "p-1")])
+            tx.set_meta("seen", "yes")
+            return (
+                tx.profile_ids([A, B]),
+                [i.key for i in tx.identifiers_of(["p-1"])["p-1"]],
+                len(tx.edges_of([A])),
+                len(tx.facts_of([A])),
+                len(tx.consent_of([B])),
+                sorted(tx.profiles_by_identifier([A, B])),
+                tx.resolve_aliases(["p-0"]),
+                tx.id_in_use("p-0"),
+                [c.position for c in tx.changes_after(0, 10)] == position,
+                tx.get_meta("seen"),
+                tx.counts()["profiles"],
+            )
+
+        assert write(store, work) == (
+            {A: "p-1", B: "p-1"},
+            [A, B],
+            1,
+            1,
+            1,
+            [A, B],
+            {"p-0": "p-1"},
+            True,
+            True,
+            "yes",
+            1,
+        )
+
+    def test_the_result_of_work_is_returned(self, store: GraphStore) -> None:
+        assert store.write(lambda tx: "written") == "written"
+        assert store.read(lambda tx: ("read", 1)) == ("read", 1)
+
+    def test_empty_collections_are_fine(self, store: GraphStore) -> None:
+        def work(tx: GraphTransaction) -> tuple[object, ...]:
+            tx.upsert_identifiers([])
+            tx.upsert_edges([])
+            tx.add_facts([])
+            tx.add_consent([])
+            tx.assign_profile({})
+            tx.move_identifiers([], "p-1")
+            tx.put_profiles([])
+            tx.delete_profiles(set())
+            tx.add_aliases({})
+            return (
+                tx.profile_ids([]),
+                tx.identifiers_of(set()),
+                tx.edges_of(()),
+                tx.facts_of(frozenset()),
+                tx.consent_of([]),
+                tx.get_profiles(()),
+                tx.profiles_by_identifier([]),
+                tx.profiles_by_identifier(set()),
+                tx.resolve_aliases([]),
+                tx.append_changes([]),
+                tx.changes_after(0, 10),
+                tx.profile_page(None, 10),
+            )
+
+        assert write(store, work) == ({}, {}, [], [], [], {}, {}, {}, {}, [], [], [])
+
+    def test_empty_collections_are_fine_on_a_store_with_data(self, store: GraphStore) -> None:
+        with_profiles(store, {A: "p-1"})
+
+        def work(tx: GraphTransaction) -> tuple[object, ...]:
+            return (
+                tx.profile_ids([]),
+                tx.identifiers_of([]),
+                tx.edges_of([]),
+                tx.get_profiles([]),
+                tx.profiles_by_identifier([]),
+                tx.resolve_aliases([]),
+            )
+
+        assert read(store, work) == ({}, {}, [], {}, {}, {})
+
+
+class TestDurability:
+    def test_committed_writes_survive_a_reopen_and_failed_ones_do_not(
+        self, store: GraphStore, settings: Settings
+    ) -> None:
+        def work(tx: GraphTransaction) -> None:
+            tx.upsert_identifiers([ident(A), ident(B)])
+            tx.assign_profile({A: "p-1", B: "p-1"})
+            tx.upsert_edges([edge(A, B)])
+            tx.add_facts([fact("o1", A, "city", "Boston")])
+            tx.add_consent([statement("s1", A)])
+            tx.put_profiles([profile("p-1", A, B)])
+            tx.add_aliases({"p-0": "p-1"})
+            tx.append_changes([change("merge", "p-1")])
+            tx.set_meta("kept", "yes")
+
+        def failing(tx: GraphTransaction) -> None:
+            tx.upsert_identifiers([ident(C)])
+            tx.put_profiles([profile("p-2", C)])
+            raise WorkFailed
+
+        write(store, work)
+        with pytest.raises(WorkFailed):
+            store.write(failing)
+        expected = read(
+            store,
+            lambda tx: (
+                tx.counts(),
+                tx.profiles_by_identifier([A, B, C]),
+                tx.edges_of([A]),
+                tx.facts_of([A]),
+                tx.consent_of([A]),
+                tx.resolve_aliases(["p-0"]),
+                tx.changes_after(0, 10),
+                tx.get_meta("kept"),
+            ),
+        )
+        store.close()
+
+        reopened = build_service(settings).store
+        try:
+            assert type(reopened) is type(store)
+            found = read(
+                reopened,
+                lambda tx: (
+                    tx.counts(),
+                    tx.profiles_by_identifier([A, B, C]),
+                    tx.edges_of([A]),
+                    tx.facts_of([A]),
+                    tx.consent_of([A]),
+                    tx.resolve_aliases(["p-0"]),
+                    tx.changes_after(0, 10),
+                    tx.get_meta("kept"),
+                ),
+            )
+        finally:
+            reopened.close()
+        assert found == expected
+        assert found[0]["identifiers"] == 2
+        assert sorted(found[1]) == [A, B]

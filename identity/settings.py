@@ -88,6 +88,8 @@ class Settings:
     """Per attribute: ``most_recent`` (the default), ``source_priority`` or ``most_frequent``."""
     source_priority: tuple[str, ...] = ()
     """Sources from most to least trusted, for ``source_priority`` attributes."""
+    fuzzy_enabled: bool = True
+    """Link records by person attributes (matchers/fuzzy.py) besides shared identifiers."""
     secret: str = ""
     """Key for profile IDs (and later tombstones). Empty: a random key kept in the store."""
 

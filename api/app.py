@@ -1,50 +1,35 @@
-"""The FastAPI application: thin routes over ``IdentityService``."""
+"""The FastAPI application: routers per user group over ``IdentityService``, bearer-key
+roles (``api.auth``, ``api.roles``), one error body (``api.errors``), a request size
+limit (``api.limits``) and Prometheus metrics (``api.metrics``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import FastAPI, Query
+from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.models import ERROR_RESPONSES, HealthOut, ProfileOut
+from api.limits import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import admin, ingest, lookup, operations, privacy, stewardship
 from identity.service import IdentityService
 
+ROUTERS = (operations, lookup, ingest, stewardship, privacy, admin)
 
-def create_app(service: IdentityService) -> FastAPI:
+
+def create_app(service: IdentityService, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     app = FastAPI(
         title="idgraph",
         version="0.1.0",
-        description="Identity graph and single customer view: lookups of golden profiles.",
+        description=(
+            "Identity graph and single customer view. Send `Authorization: Bearer KEY`; a"
+            " key's role (reader, loader, steward, privacy, admin) decides the routes it may"
+            " use. /healthz, /readyz and /metrics need no key."
+        ),
     )
     install_error_handlers(app)
     app.state.service = service
-
-    @app.get("/healthz", response_model=HealthOut, tags=["operations"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "store": service.store.name}
-
-    @app.get(
-        "/v1/lookup",
-        response_model=ProfileOut,
-        responses=ERROR_RESPONSES,
-        tags=["lookup"],
-        summary="The profile behind one identifier",
-    )
-    def lookup(
-        type: Annotated[str, Query(description="identifier type, e.g. email")],
-        value: Annotated[str, Query(description="raw value; normalized before the lookup")],
-    ) -> dict[str, Any]:
-        return service.lookup(type, value).to_dict()
-
-    @app.get(
-        "/v1/profiles/{profile_id}",
-        response_model=ProfileOut,
-        responses=ERROR_RESPONSES,
-        tags=["lookup"],
-        summary="A profile by ID; a merged-away ID answers the survivor",
-    )
-    def get_profile(profile_id: str) -> dict[str, Any]:
-        return service.get_profile(profile_id).to_dict()
-
+    app.state.metrics = metrics = Metrics()
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

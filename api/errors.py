@@ -1,20 +1,55 @@
-"""One error body for every failure: ``{"error": {"code", "message", "refusals"?}}``."""
+"""One error body for every failure: ``{"error": {"code", "message", "refusals"?}}``.
+
+401, 403, 404, 405, 413, 422, 500 and 503 all answer in this shape, whether the domain, the
+request validation, the router or an unexpected bug raised them."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.store import StoreError
 from identity.errors import InputRefused, NotFound
+
+log = logging.getLogger("idgraph.api")
+
+
+class ApiError(Exception):
+    """An answer decided by the HTTP layer itself (auth, limits)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
     @app.exception_handler(InputRefused)
     async def refused(_: Request, exc: InputRefused) -> JSONResponse:
         return JSONResponse(
@@ -26,18 +61,29 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse(error_body("not_found", str(exc)), status_code=404)
+        return error_response(404, "not_found", str(exc))
 
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse(error_body("store_unavailable", str(exc)), status_code=503)
+        log.error("store failed: %s", exc)
+        return error_response(503, "store_unavailable", "the store is unavailable; retry later")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal", "an internal error; the server log has details")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         refusals = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ())),
-                "value": e.get("input"),
+                "value": _plain(e.get("input")),
                 "rule": e.get("type", "invalid"),
                 "message": e.get("msg", "invalid"),
             }
@@ -49,3 +95,12 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
             status_code=422,
         )
+
+
+def _plain(value: object) -> object:
+    """The refused input as JSON can carry it (bytes and odd objects as text)."""
+    if value is None or isinstance(value, str | int | float | bool | list | dict):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return repr(value)

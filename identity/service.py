@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from graph.records import ChangeRow, ProfileRow
-from graph.store import GraphStore, GraphTransaction
+from graph.store import GraphStore, GraphTransaction, StoreError
 from identity.access import ApiKeys
 from identity.check import CheckReport, InvariantCheck
-from identity.errors import NotFound
+from identity.errors import InputRefused, NotFound, Refusal
 from identity.identifiers import Identifier, IdentifierNormalizer
 from identity.observation import Observation, ObservationParser, ParsedObservation
 from identity.privacy import Privacy
@@ -30,6 +31,53 @@ class Change:
     profile_id: str
     at: str
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One identifier's answer in a batch lookup: the normalized key and its profile, or
+    the refusals when the value does not normalize (``key`` is then empty)."""
+
+    key: str
+    profile: Profile | None = None
+    refusals: tuple[Refusal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An item refused whole: its position in the request and why."""
+
+    index: int
+    refusals: tuple[Refusal, ...]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one ingest request did. Items are all-or-nothing: an item with any refusal
+    (even one bad identifier among good ones) is rejected whole and nothing of it is
+    stored; the accepted items are stored in one transaction."""
+
+    accepted: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    outcome: BatchOutcome = field(default_factory=BatchOutcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "rejected": len(self.rejections),
+            "rejections": [
+                {
+                    "index": r.index,
+                    "reason": r.refusals[0].message,
+                    "refusals": [x.to_dict() for x in r.refusals],
+                }
+                for r in self.rejections
+            ],
+            "profiles_created": self.outcome.profiles_created,
+            "profiles_merged": self.outcome.profiles_merged,
+            "identifiers_suppressed": self.outcome.suppressed_identifiers,
+            "observations_suppressed": self.outcome.suppressed_observations,
+        }
 
 
 class IdentityService:
@@ -63,8 +111,66 @@ class IdentityService:
             return BatchOutcome()
         return self.store.write(lambda tx: self.resolver.ingest(tx, observations))
 
+    def ingest_items(self, items: Sequence[tuple[int, object]]) -> IngestReport:
+        """Parse decoded items, each with its position, one by one (a ``Refusal`` in place
+        of an item stands for one that could not even be decoded) and ingest the good ones
+        atomically."""
+        report = IngestReport()
+        good: list[Observation] = []
+        for index, item in items:
+            if isinstance(item, Refusal):
+                report.rejections.append(Rejection(index, (item,)))
+                continue
+            try:
+                parsed = self.parse(item)
+            except InputRefused as e:
+                report.rejections.append(Rejection(index, tuple(e.refusals)))
+                continue
+            if parsed.refusals:
+                report.rejections.append(Rejection(index, parsed.refusals))
+                continue
+            good.append(parsed.observation)
+        report.accepted = len(good)
+        report.outcome = self.ingest(good)
+        return report
+
     def normalize(self, kind: object, value: object, field: str = "identifier") -> Identifier:
         return self.normalizer.normalize(kind, value, field)
+
+    def identifier_from_text(self, text: str, field: str = "identifier") -> Identifier:
+        """``type:value`` (the value raw, normalized here)."""
+        kind, sep, value = text.partition(":")
+        if not sep:
+            raise InputRefused([Refusal(field, text, "identifier.key", "write it as type:value")])
+        return self.normalize(kind, value, field)
+
+    def lookup_batch(self, raw: Sequence[tuple[object, object]]) -> list[Answer]:
+        """Many identifiers in one read, in the order asked; a value that does not
+        normalize gets its refusals instead of failing the batch."""
+        answers: list[Answer] = []
+        for index, (kind, value) in enumerate(raw):
+            try:
+                answers.append(Answer(self.normalize(kind, value, f"identifiers[{index}]").key))
+            except InputRefused as e:
+                answers.append(Answer("", refusals=tuple(e.refusals)))
+        keys = [a.key for a in answers if a.key]
+        found = self.store.read(lambda tx: tx.profiles_by_identifier(keys)) if keys else {}
+        return [
+            Answer(a.key, Profile(found[a.key]), a.refusals) if a.key in found else a
+            for a in answers
+        ]
+
+    def consent_of(self, kind: object, value: object) -> dict[str, Any]:
+        """May I use this address? See ``Privacy.consent_of_identifier``."""
+        return self.privacy.consent_of_identifier(self.normalize(kind, value).key)
+
+    def ready(self) -> bool:
+        """Whether the store answers a read now."""
+        try:
+            self.store.read(lambda tx: tx.get_meta(_SECRET_NAME))
+        except StoreError:
+            return False
+        return True
 
     def lookup(self, kind: object, value: object) -> Profile:
         """The profile holding the identifier (normalized first)."""

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from identity.access import Role
 from identity.service import IdentityService
 
 
@@ -28,8 +29,10 @@ def ingest(service: IdentityService, *observations: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def client(service: IdentityService) -> Iterator[TestClient]:
-    with TestClient(create_app(service)) as client:
+def client(service: IdentityService, keys: dict[Role, str]) -> Iterator[TestClient]:
+    """A service's client: a reader's key."""
+    headers = {"Authorization": f"Bearer {keys[Role.READER]}"}
+    with TestClient(create_app(service), headers=headers) as client:
         yield client
 
 

@@ -1,0 +1,54 @@
+"""Bearer-key authentication and role checks as one FastAPI dependency.
+
+Every keyed router depends on ``authorize``: it reads ``Authorization: Bearer KEY``, finds
+the key's role (``identity.access.ApiKeys``, hashed keys in the store) and checks the role
+against ``api.roles.ROUTE_ROLES`` for the matched route. Missing, unknown or revoked key:
+401; a role the route does not allow: 403.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError
+from api.roles import may_use
+from identity.access import KeyInfo
+from identity.service import IdentityService
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="api_key",
+    description="An API key from `idgraph keys create --role ROLE`.",
+)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def service_of(request: Request) -> IdentityService:
+    service: IdentityService = request.app.state.service
+    return service
+
+
+def authorize(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> KeyInfo:
+    if credentials is None:
+        raise ApiError(401, "unauthenticated", "send Authorization: Bearer KEY", _CHALLENGE)
+    key = service_of(request).keys.identify(credentials.credentials)
+    if key is None:
+        raise ApiError(401, "unauthenticated", "unknown or revoked API key", _CHALLENGE)
+    route = request.scope["route"]
+    if not may_use(key.role, request.method, route.path):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"the role {key.role.value!r} may not {request.method} {route.path}",
+        )
+    return key
+
+
+Caller = Annotated[KeyInfo, Depends(authorize)]
+Service = Annotated[IdentityService, Depends(service_of)]

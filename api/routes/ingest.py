@@ -1,0 +1,92 @@
+"""What batch loaders use: observations as a JSON array or as an NDJSON upload. Role
+``loader``.
+
+Each item is all-or-nothing: an item with any refusal (a bad identifier among good ones
+too) is rejected whole, with its index and reasons; the accepted items are stored in one
+transaction, so a request either stores all of them or (503) none.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Service, authorize
+from api.errors import ApiError
+from api.metrics import Metrics, metrics_of
+from api.models import KEYED_ERRORS, MAX_BATCH, IngestOut
+from identity.errors import Refusal
+from identity.service import IdentityService, IngestReport
+
+router = APIRouter(
+    prefix="/v1", tags=["ingest"], dependencies=[Depends(authorize)], responses=KEYED_ERRORS
+)
+NDJSON = "application/x-ndjson"
+_OBSERVATION_EXAMPLE = {
+    "source": "crm",
+    "observed_at": "2026-01-01T12:00:00Z",
+    "authenticated": True,
+    "identifiers": [{"type": "email", "value": "ann@example.com"}],
+    "attributes": {"first_name": "Ann"},
+    "consent": [{"purpose": "email", "status": "denied"}],
+}
+
+
+@router.post(
+    "/observations",
+    response_model=IngestOut,
+    summary=f"Ingest up to {MAX_BATCH:,} observations (a JSON array of objects)",
+)
+def observations(
+    service: Service,
+    request: Request,
+    items: Annotated[list[dict[str, Any]], Body(examples=[[_OBSERVATION_EXAMPLE]])],
+) -> dict[str, Any]:
+    if len(items) > MAX_BATCH:
+        raise ApiError(
+            413, "batch_too_large", f"{len(items):,} observations; at most {MAX_BATCH:,}"
+        )
+    return _ingest(service, request, list(enumerate(items)))
+
+
+@router.post(
+    "/observations/bulk",
+    response_model=IngestOut,
+    summary="Ingest an NDJSON upload: one observation per line (blank lines skipped)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {NDJSON: {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def bulk(service: Service, request: Request) -> dict[str, Any]:
+    lines = _ndjson_items(await request.body())
+    return await run_in_threadpool(_ingest, service, request, lines)
+
+
+def _ingest(
+    service: IdentityService, request: Request, items: list[tuple[int, object]]
+) -> dict[str, Any]:
+    report: IngestReport = service.ingest_items(items)
+    metrics: Metrics = metrics_of(request)
+    metrics.ingested(report.accepted, len(report.rejections), report.outcome)
+    return report.to_dict()
+
+
+def _ndjson_items(body: bytes) -> list[tuple[int, object]]:
+    items: list[tuple[int, object]] = []
+    for number, raw in enumerate(body.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            items.append((number, json.loads(raw.decode("utf-8"))))
+        except UnicodeDecodeError as e:
+            items.append((number, Refusal("line", repr(raw[:80]), "line.utf8", f"not UTF-8: {e}")))
+        except json.JSONDecodeError as e:
+            text = raw.decode("utf-8").strip()[:200]
+            items.append((number, Refusal("line", text, "line.json", f"not JSON: {e}")))
+    return items

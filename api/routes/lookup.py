@@ -1,0 +1,107 @@
+"""What other services use: lookups (one, a batch, by profile ID), consent per address
+and the change feed. Role ``reader``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api.auth import Service, authorize
+from api.errors import ApiError
+from api.models import (
+    KEYED_ERRORS,
+    MAX_BATCH,
+    NOT_FOUND,
+    BatchLookupIn,
+    BatchLookupOut,
+    ChangesOut,
+    ConsentAnswerOut,
+    ProfileOut,
+)
+
+router = APIRouter(
+    prefix="/v1", tags=["lookup"], dependencies=[Depends(authorize)], responses=KEYED_ERRORS
+)
+TypeParam = Annotated[str, Query(description="identifier type, e.g. email")]
+ValueParam = Annotated[str, Query(description="raw value; normalized before the lookup")]
+
+
+@router.get(
+    "/lookup",
+    response_model=ProfileOut,
+    responses=NOT_FOUND,
+    summary="The profile behind one identifier",
+)
+def lookup(service: Service, type: TypeParam, value: ValueParam) -> dict[str, Any]:
+    return service.lookup(type, value).to_dict()
+
+
+@router.post(
+    "/lookup/batch",
+    response_model=BatchLookupOut,
+    summary=f"The profiles behind up to {MAX_BATCH:,} identifiers, in the order asked",
+)
+def lookup_batch(service: Service, body: BatchLookupIn) -> dict[str, Any]:
+    if len(body.identifiers) > MAX_BATCH:
+        raise ApiError(
+            413, "batch_too_large", f"{len(body.identifiers):,} identifiers; at most {MAX_BATCH:,}"
+        )
+    answers = service.lookup_batch([(i.type, i.value) for i in body.identifiers])
+    results = [
+        {
+            "index": index,
+            "key": a.key or None,
+            "profile": None if a.profile is None else a.profile.to_dict(),
+            "refusals": [r.to_dict() for r in a.refusals],
+        }
+        for index, a in enumerate(answers)
+    ]
+    return {"found": sum(1 for a in answers if a.profile), "results": results}
+
+
+@router.get(
+    "/profiles/{profile_id}",
+    response_model=ProfileOut,
+    responses=NOT_FOUND,
+    summary="A profile by ID; a merged-away ID answers the survivor",
+)
+def get_profile(service: Service, profile_id: str) -> dict[str, Any]:
+    return service.get_profile(profile_id).to_dict()
+
+
+@router.get(
+    "/consent",
+    response_model=ConsentAnswerOut,
+    responses=NOT_FOUND,
+    summary="May I use this address? Its own and its profile's consent, with statements",
+)
+def consent(service: Service, type: TypeParam, value: ValueParam) -> dict[str, Any]:
+    return service.consent_of(type, value)
+
+
+@router.get(
+    "/changes",
+    response_model=ChangesOut,
+    summary="Merges, splits and erasures after a position, oldest first",
+)
+def changes(
+    service: Service,
+    after: Annotated[int, Query(ge=0, le=2**62, description="last position already read")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_BATCH)] = 100,
+) -> dict[str, Any]:
+    rows = service.changes(after, limit)
+    return {
+        "changes": [
+            {
+                "position": c.position,
+                "kind": c.kind,
+                "profile_id": c.profile_id,
+                "at": c.at,
+                "detail": json.loads(c.detail) if c.detail else {},
+            }
+            for c in rows
+        ],
+        "next_after": rows[-1].position if rows else after,
+    }

@@ -1,0 +1,40 @@
+"""HTTP fixtures: an app over the store under test and one API key per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from identity.access import Role
+from identity.service import IdentityService
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def app(service: IdentityService) -> FastAPI:
+    return create_app(service)
+
+
+@pytest.fixture
+def keys(service: IdentityService) -> dict[Role, str]:
+    return {role: service.keys.create(role.value, f"test {role.value}") for role in Role}
+
+
+@pytest.fixture
+def clients(app: FastAPI, keys: dict[Role, str]) -> Iterator[dict[Role, TestClient]]:
+    """One client per role, each sending its role's key."""
+    made = {role: TestClient(app, headers=bearer(key)) for role, key in keys.items()}
+    for client in made.values():
+        client.__enter__()
+    try:
+        yield made
+    finally:
+        for client in made.values():
+            client.__exit__(None, None, None)

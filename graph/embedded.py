@@ -24,6 +24,7 @@ from graph.records import (
     EdgeStatusRow,
     FactRow,
     IdentifierRow,
+    PersonRecordRow,
     ProfileRow,
     StoredIdentifier,
 )
@@ -73,6 +74,15 @@ CREATE TABLE IF NOT EXISTS changes (
     at TEXT NOT NULL, detail TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tombstones (hash TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS person_records (
+    id TEXT PRIMARY KEY, identifier_key TEXT NOT NULL, fields TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS person_records_by_identifier ON person_records (identifier_key);
+CREATE TABLE IF NOT EXISTS block_entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, block_key TEXT NOT NULL, record_id TEXT NOT NULL,
+    UNIQUE (block_key, record_id)
+);
+CREATE INDEX IF NOT EXISTS block_entries_by_record ON block_entries (record_id);
 CREATE TABLE IF NOT EXISTS audit (
     position INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
     action TEXT NOT NULL, detail TEXT NOT NULL
@@ -195,6 +205,15 @@ class SqliteTransaction:
     def erase_identifiers(self, keys: Collection[str]) -> dict[str, int]:
         counts: dict[str, int] = {}
         batch = _keys(keys)
+        self._db.execute(
+            "DELETE FROM block_entries WHERE record_id IN (SELECT id FROM person_records"
+            " WHERE identifier_key IN (SELECT value FROM json_each(?)))",
+            (batch,),
+        )
+        self._db.execute(
+            "DELETE FROM person_records WHERE identifier_key IN (SELECT value FROM json_each(?))",
+            (batch,),
+        )
         for name, statement in (
             (
                 "edges",
@@ -232,6 +251,41 @@ class SqliteTransaction:
                 (r.statement_id, r.subject_key, r.purpose, r.status, r.at, r.source, r.proof)
                 for r in rows
             ],
+        )
+
+    def add_person_records(self, rows: Sequence[PersonRecordRow]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO person_records (id, identifier_key, fields) VALUES (?, ?, ?)",
+            [(r.id, r.identifier_key, r.fields) for r in rows],
+        )
+
+    def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
+        if not ids:
+            return {}
+        cursor = self._db.execute(
+            "SELECT id, identifier_key, fields FROM person_records"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (_keys(ids),),
+        )
+        return {row[0]: PersonRecordRow(*row) for row in cursor}
+
+    def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
+        if not block_keys:
+            return {}
+        members: dict[str, list[str]] = {}
+        for key, record_id in self._db.execute(
+            "SELECT block_key, record_id FROM block_entries"
+            " WHERE block_key IN (SELECT value FROM json_each(?)) ORDER BY block_key, seq",
+            (_keys(block_keys),),
+        ):
+            members.setdefault(key, []).append(record_id)
+        return members
+
+    def append_to_blocks(self, additions: Mapping[str, Sequence[str]]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO block_entries (block_key, record_id)"
+            " SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM person_records WHERE id = ?2)",
+            [(key, record_id) for key, ids in additions.items() for record_id in ids],
         )
 
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:

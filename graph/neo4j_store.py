@@ -26,6 +26,9 @@ every value travels as a ``$parameter``, never inside the Cypher text)::
     (:Tombstone {hash})                   keyed hash of an erased identifier
     (:Meta {name, value})                 store settings; the protocol's get_meta/set_meta
                                           names are kept as ``user.<name>``
+    (:PersonRecord {id, identifier_key, fields})   what one identifier said about a person
+    (:Block {key, size})-[:HOLDS {seq}]->(:PersonRecord)
+        the fuzzy matcher's blocking index; ``seq`` gives the order of appending
 
 Membership of an identifier in a profile is the ``profile_id`` property (indexed), not a
 relationship: moving a whole profile on a merge is one indexed ``SET``, and the lookup
@@ -85,6 +88,7 @@ from graph.records import (
     EdgeStatusRow,
     FactRow,
     IdentifierRow,
+    PersonRecordRow,
     ProfileRow,
     StoredIdentifier,
 )
@@ -119,6 +123,11 @@ _CONSTRAINTS: Final[tuple[LiteralString, ...]] = (
     " FOR (n:Tombstone) REQUIRE n.hash IS UNIQUE",
     "CREATE CONSTRAINT idgraph_meta_name IF NOT EXISTS FOR (n:Meta) REQUIRE n.name IS UNIQUE",
     "CREATE CONSTRAINT idgraph_counter_name IF NOT EXISTS FOR (n:Counter) REQUIRE n.name IS UNIQUE",
+    "CREATE CONSTRAINT idgraph_person_record_id IF NOT EXISTS"
+    " FOR (n:PersonRecord) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT idgraph_block_key IF NOT EXISTS FOR (n:Block) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX idgraph_person_record_identifier IF NOT EXISTS"
+    " FOR (n:PersonRecord) ON (n.identifier_key)",
     "CREATE INDEX idgraph_identifier_profile IF NOT EXISTS FOR (n:Identifier) ON (n.profile_id)",
     "CREATE INDEX idgraph_fact_identifier IF NOT EXISTS FOR (n:Fact) ON (n.identifier_key)",
     "CREATE INDEX idgraph_consent_subject IF NOT EXISTS FOR (n:Consent) ON (n.subject_key)",
@@ -198,6 +207,15 @@ SET i.generic = r.reason
 _ERASE_IDENTIFIERS: Final = """
 CALL () {
   UNWIND $keys AS k
+  MATCH (p:PersonRecord {identifier_key: k})
+  OPTIONAL MATCH (b:Block)-[:HOLDS]->(p)
+  WITH collect(DISTINCT p) AS records, collect(DISTINCT b) AS blocks
+  FOREACH (p IN records | DETACH DELETE p)
+  FOREACH (b IN [b IN blocks WHERE NOT EXISTS { (b)-[:HOLDS]->() }] | DELETE b)
+  RETURN size(records) AS person_records
+}
+CALL () {
+  UNWIND $keys AS k
   MATCH (:Identifier {key: k})-[e:LINK]-(o:Identifier)
   WITH collect(DISTINCT e) AS links, collect(DISTINCT o) AS ends
   FOREACH (e IN links | DELETE e)
@@ -224,6 +242,38 @@ CALL () {
   RETURN sum(real) AS identifiers
 }
 RETURN edges, facts, consent, identifiers
+"""
+
+_ADD_PERSON_RECORDS: Final = """
+UNWIND $rows AS r
+MERGE (p:PersonRecord {id: r.id})
+  ON CREATE SET p.identifier_key = r.identifier_key, p.fields = r.fields
+"""
+
+_PERSON_RECORDS: Final = """
+UNWIND $ids AS id
+MATCH (p:PersonRecord {id: id})
+RETURN p.id, p.identifier_key, p.fields
+"""
+
+_BLOCK_MEMBERS: Final = """
+UNWIND $keys AS k
+MATCH (:Block {key: k})-[h:HOLDS]->(p:PersonRecord)
+RETURN k, h.seq, p.id
+"""
+
+_APPEND_TO_BLOCKS: Final = """
+UNWIND $rows AS r
+MERGE (b:Block {key: r.key})
+  ON CREATE SET b.size = 0
+WITH b, r
+CALL (b, r) {
+  UNWIND range(0, size(r.ids) - 1) AS i
+  MATCH (p:PersonRecord {id: r.ids[i]})
+  WHERE NOT EXISTS { (b)-[:HOLDS]->(p) }
+  CREATE (b)-[:HOLDS {seq: b.size + i}]->(p)
+}
+SET b.size = b.size + size(r.ids)
 """
 
 _ADD_TOMBSTONES: Final = """
@@ -800,6 +850,39 @@ class Neo4jTransaction:
                 for r in rows
             ],
         )
+
+    def add_person_records(self, rows: Sequence[PersonRecordRow]) -> None:
+        if not rows:
+            return
+        self._write(
+            "add_person_records",
+            _ADD_PERSON_RECORDS,
+            rows=[
+                {"id": r.id, "identifier_key": r.identifier_key, "fields": r.fields} for r in rows
+            ],
+        )
+
+    def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
+        if not ids:
+            return {}
+        rows = self._read("person_records", _PERSON_RECORDS, ids=_unique(ids))
+        return {str(i): PersonRecordRow(str(i), str(k), str(f)) for i, k, f in rows}
+
+    def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
+        if not block_keys:
+            return {}
+        rows = self._read("block_members", _BLOCK_MEMBERS, keys=_unique(block_keys))
+        members: dict[str, list[str]] = {}
+        for key, _, record_id in sorted(rows, key=lambda r: (r[0], r[1])):
+            members.setdefault(str(key), []).append(str(record_id))
+        return members
+
+    def append_to_blocks(self, additions: Mapping[str, Sequence[str]]) -> None:
+        rows = [
+            {"key": key, "ids": list(dict.fromkeys(ids))} for key, ids in additions.items() if ids
+        ]
+        if rows:
+            self._write("append_to_blocks", _APPEND_TO_BLOCKS, rows=rows)
 
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
         if not keys:

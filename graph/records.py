@@ -125,3 +125,17 @@ class AuditRow:
     actor: str
     action: str
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecordRow:
+    """What one identifier said about a person, kept for fuzzy matching.
+
+    ``id`` names the record (the matcher derives it from the identifier and the fields,
+    so a repeat is one record); ``fields`` is a JSON object of the normalized fields the
+    matcher compares. Blocks (``append_to_blocks``) list record IDs.
+    """
+
+    id: str
+    identifier_key: str
+    fields: str

@@ -18,6 +18,7 @@ from graph.records import (
     EdgeStatusRow,
     FactRow,
     IdentifierRow,
+    PersonRecordRow,
     ProfileRow,
     StoredIdentifier,
 )
@@ -74,13 +75,28 @@ class GraphTransaction(Protocol):
 
     def erase_identifiers(self, keys: Collection[str]) -> dict[str, int]:
         """Remove identifiers with their edges, facts and consent statements; returns the
-        counts removed: ``identifiers``, ``edges``, ``facts``, ``consent``."""
+        counts removed: ``identifiers``, ``edges``, ``facts``, ``consent``. The person
+        records anchored at the keys go too, with their block entries (not counted)."""
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         """Keep attribute facts; a repeat of (observation_id, identifier_key, name) is ignored."""
 
     def add_consent(self, rows: Sequence[ConsentRow]) -> None:
         """Keep consent statements; a repeat of statement_id is ignored."""
+
+    def add_person_records(self, rows: Sequence[PersonRecordRow]) -> None:
+        """Keep person records for fuzzy matching; a repeat of ``id`` is ignored."""
+
+    def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
+        """Stored person records by ID."""
+
+    def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
+        """Per blocking key, the IDs of the records filed under it, in the order they were
+        appended; keys with no record are left out."""
+
+    def append_to_blocks(self, additions: Mapping[str, Sequence[str]]) -> None:
+        """File record IDs at the end of each block, in the order given; an ID already in
+        the block, or naming no stored person record, is ignored."""
 
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
         """Stored identifiers by key."""

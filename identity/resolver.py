@@ -45,6 +45,7 @@ from graph.records import (
     StoredIdentifier,
 )
 from graph.store import GraphTransaction
+from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
 from identity.guards import generic_identifiers
 from identity.observation import Observation
 from identity.partition import CandidateEdge, partition_cluster
@@ -60,6 +61,7 @@ from identity.profile_ids import assign_profile_ids
 from identity.settings import Settings
 from identity.timeutil import utc_now
 from matchers.deterministic import CoOccurrenceMatcher
+from matchers.fuzzy import MATCHER_NAME as FUZZY_MATCHER
 
 STATUS_JOINED = "joined"
 STATUS_WEAK = "weak"
@@ -111,6 +113,17 @@ class Resolver:
             settings.unauthenticated_weight,
             settings.unauthenticated_weight_by_source,
         )
+        self.fuzzy: FuzzyLinker | None = None
+        self._fuzzy_threshold = fuzzy_linker(settings.merge_threshold).merge_threshold
+        if settings.fuzzy_enabled:
+            self.fuzzy = fuzzy_linker(settings.merge_threshold)
+
+    def joins(self, edge: EdgeRow) -> bool:
+        """Whether the edge weighs enough to join: a fuzzy edge (a match probability) at
+        the fuzzy matcher's merge threshold, any other at ``merge_threshold``."""
+        if edge.matcher == FUZZY_MATCHER:
+            return edge.weight >= self._fuzzy_threshold
+        return edge.weight >= self._settings.merge_threshold
 
     @property
     def survivorship(self) -> Survivorship:
@@ -181,6 +194,8 @@ class Resolver:
                 else:
                     growth.consent.append(_consent_row(obs, claim.subject, index))
 
+        if self.fuzzy is not None:
+            edges.update((row.slot, row) for row in self.fuzzy.edges(tx, observations))
         tx.upsert_identifiers(list(identifiers.values()))
         tx.upsert_edges(list(edges.values()))
         tx.add_facts(growth.facts)
@@ -229,7 +244,6 @@ class Resolver:
         growth = growth or Growth()
         self._update_generic(tx, seeds)
         cluster = self.gather(tx, seeds)
-        threshold = self._settings.merge_threshold
 
         eligible: list[CandidateEdge] = []
         cannot_links: list[tuple[str, str]] = []
@@ -242,7 +256,7 @@ class Resolver:
                 eligible.append(CandidateEdge(edge.slot, edge.weight, forced=True))
             elif (
                 edge.status in LINKING_STATUSES
-                and edge.weight >= threshold
+                and self.joins(edge)
                 and edge.left not in cluster.generic
                 and edge.right not in cluster.generic
             ):
@@ -333,10 +347,9 @@ class Resolver:
     def _update_edge_statuses(
         self, tx: GraphTransaction, cluster: Cluster, held: dict[tuple[str, str, str, str], str]
     ) -> None:
-        threshold = self._settings.merge_threshold
         updates: list[EdgeStatusRow] = []
         for edge in cluster.edges.values():
-            if edge.status not in (STATUS_JOINED, STATUS_HELD) or edge.weight < threshold:
+            if edge.status not in (STATUS_JOINED, STATUS_HELD) or not self.joins(edge):
                 continue
             if edge.left not in cluster.keys or edge.right not in cluster.keys:
                 continue

@@ -214,3 +214,11 @@ class PersonRecord:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "normalized", normalize_attributes(self.attributes, self.key))
+
+    @classmethod
+    def from_normalized(cls, key: str, fields: Mapping[str, str]) -> PersonRecord:
+        """A record from fields normalized earlier (as a store keeps them): they are
+        compared as given, not normalized again."""
+        record = cls(key, {})
+        object.__setattr__(record, "normalized", dict(fields))
+        return record

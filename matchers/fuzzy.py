@@ -62,8 +62,8 @@ class BlockingPlan:
     """Each pair once: a new record with a stored one or with an earlier new one."""
     too_common: frozenset[str]
     """Blocking keys that held ``max_block_size`` records and so gathered no more."""
-    additions: dict[str, list[str]]
-    """Blocking key -> keys of the new records to append to it, in order."""
+    additions: dict[str, list[PersonRecord]]
+    """Blocking key -> the new records to append to it, in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +132,7 @@ class FuzzyMatcher:
         before = {key: len(block) for key, block in index.blocks.items()}
         pairs = [(earlier, record) for record in new_records for earlier in index.add(record)]
         additions = {
-            key: [r.key for r in block[before.get(key, 0) :]]
+            key: block[before.get(key, 0) :]
             for key, block in index.blocks.items()
             if len(block) > before.get(key, 0)
         }

@@ -19,6 +19,7 @@ from graph.records import (
     EdgeRow,
     FactRow,
     IdentifierRow,
+    PersonRecordRow,
     ProfileRow,
     StoredIdentifier,
 )
@@ -723,3 +724,62 @@ class TestDurability:
         assert found == expected
         assert found[0]["identifiers"] == 2
         assert sorted(found[1]) == [A, B]
+
+
+def person(record_id: str, key: str, fields: str = '{"last_name":"lee"}') -> PersonRecordRow:
+    return PersonRecordRow(record_id, key, fields)
+
+
+class TestBlockingIndex:
+    """``add_person_records``, ``person_records``, ``block_members``, ``append_to_blocks``
+    and their part of ``erase_identifiers``: the fuzzy matcher's index kept in the store."""
+
+    def test_records_are_kept_whole_and_a_repeat_is_ignored(self, store: GraphStore) -> None:
+        def work(tx: GraphTransaction) -> None:
+            tx.add_person_records([person("r1", A, '{"first_name":"zoë"}'), person("r2", B)])
+            tx.add_person_records([person("r1", C, '{"first_name":"other"}')])
+
+        write(store, work)
+        found = read(store, lambda tx: tx.person_records(["r1", "r2", "r9"]))
+        assert found == {
+            "r1": person("r1", A, '{"first_name":"zoë"}'),
+            "r2": person("r2", B),
+        }
+
+    def test_blocks_keep_the_order_of_appending_across_transactions(
+        self, store: GraphStore
+    ) -> None:
+        write(store, lambda tx: tx.add_person_records([person(f"r{i}", A) for i in range(5)]))
+        write(store, lambda tx: tx.append_to_blocks({"dob:1980": ["r3", "r1"], "k:x": ["r0"]}))
+        write(store, lambda tx: tx.append_to_blocks({"dob:1980": ["r0", "r4"]}))
+        found = read(store, lambda tx: tx.block_members(["dob:1980", "k:x", "k:none"]))
+        assert found == {"dob:1980": ["r3", "r1", "r0", "r4"], "k:x": ["r0"]}
+
+    @pytest.mark.parametrize(
+        "appended",
+        [
+            pytest.param(["r1", "r1"], id="a record already in the block is not filed twice"),
+            pytest.param(["r1", "missing"], id="an ID naming no stored record is ignored"),
+        ],
+    )
+    def test_ignores(self, store: GraphStore, appended: list[str]) -> None:
+        write(store, lambda tx: tx.add_person_records([person("r1", A)]))
+        write(store, lambda tx: tx.append_to_blocks({"b:1": ["r1"]}))
+        write(store, lambda tx: tx.append_to_blocks({"b:1": appended}))
+        assert read(store, lambda tx: tx.block_members(["b:1"])) == {"b:1": ["r1"]}
+
+    def test_erasing_an_identifier_removes_its_records_from_every_block(
+        self, store: GraphStore
+    ) -> None:
+        def work(tx: GraphTransaction) -> None:
+            tx.upsert_identifiers([ident(A), ident(B)])
+            tx.add_person_records([person("ra", A), person("rb", B)])
+            tx.append_to_blocks({"b:1": ["ra", "rb"], "b:2": ["ra"]})
+
+        write(store, work)
+        counts = write(store, lambda tx: tx.erase_identifiers([A]))
+        assert counts["identifiers"] == 1
+        found = read(
+            store, lambda tx: (tx.person_records(["ra", "rb"]), tx.block_members(["b:1", "b:2"]))
+        )
+        assert found == ({"rb": person("rb", B)}, {"b:1": ["rb"]})

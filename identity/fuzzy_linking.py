@@ -1,0 +1,209 @@
+"""Fuzzy linking during ingest: observations with person attributes become person records,
+matched incrementally against the records already stored, through the blocking index kept
+in the store.
+
+For each observation with attributes the record is anchored at one of its identifiers
+(the first by type in ``ANCHOR_TYPES``, then by key: an email before a cookie), so a fuzzy
+edge joins that identifier to the other record's anchor. A record's ID is a keyed-free
+hash of its anchor and its normalized fields: the same person data seen again is the same
+record and is matched once (ingest stays idempotent).
+
+A batch reads, per blocking key of its new records, the record IDs filed under that key
+(one round trip) and those records (one more), lets ``FuzzyMatcher.plan`` choose the
+pairs (candidates only from shared blocking keys, never all pairs), scores them, and
+files the new records. Scored pairs become edges of matcher ``fuzzy``:
+
+- probability at or above ``merge_threshold``: status ``joined`` (the partition and its
+  guards still decide whether it joins, as for every edge);
+- in the review band: status ``held`` with the reason ``review band: p=...``; a steward
+  approves or rejects it like any held edge;
+- below the review band: nothing is stored.
+
+The evidence is the matcher's: each field compared, both normalized values, the level and
+its contribution in bits, the prior, the total and the probability.
+
+Order independence: with a fixed model, the pairs compared are all pairs of records
+sharing a blocking key, whatever batches they arrive in, and an edge keeps the highest
+probability of any of its record pairs (with that pair's evidence), so profiles do not
+depend on load order. It does depend on order in two places, both written down: a
+block holds at most ``max_block_size`` records in arrival order, so when more records
+share a key, which ones are compared through it depends on arrival; and an edge's
+``source``/``first_seen`` are those of the observation that completed the pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from graph.records import EdgeRow, EdgeStatusRow, PersonRecordRow
+from graph.store import GraphTransaction
+from identity.observation import Observation
+from matchers.attributes import PersonRecord
+from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
+from matchers.pairs import ScoredPair
+
+ANCHOR_TYPES = ("email", "customer_id", "phone", "social", "device", "cookie")
+"""Which identifier of an observation holds its person record: the most personal first."""
+
+STATUS_JOINED = "joined"
+STATUS_HELD = "held"
+
+
+def review_reason(probability: float) -> str:
+    return f"review band: p={probability:.4f}"
+
+
+def anchor_key(observation: Observation) -> str:
+    def rank(key: str) -> tuple[int, str]:
+        kind = key.partition(":")[0]
+        order = ANCHOR_TYPES.index(kind) if kind in ANCHOR_TYPES else len(ANCHOR_TYPES)
+        return order, key
+
+    return min((i.key for i in observation.identifiers), key=rank)
+
+
+def record_id(record: PersonRecord) -> str:
+    payload = json.dumps([record.key, sorted(record.normalized.items())], ensure_ascii=False)
+    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    record: PersonRecord
+    id: str
+    source: str
+    observed_at: str
+
+
+class FuzzyLinker:
+    """Turns a batch of observations into fuzzy edges; see the module docstring."""
+
+    def __init__(self, matcher: FuzzyMatcher) -> None:
+        self.matcher = matcher
+
+    @property
+    def merge_threshold(self) -> float:
+        return self.matcher.merge_threshold
+
+    def joins(self, weight: float) -> bool:
+        return weight >= self.matcher.merge_threshold
+
+    def edges(self, tx: GraphTransaction, observations: Iterable[Observation]) -> list[EdgeRow]:
+        arrivals = self._new_arrivals(tx, observations)
+        if not arrivals:
+            return []
+        by_record = {id(a.record): a for a in arrivals}
+        keys = sorted({k for a in arrivals for k in self.matcher.blocking_keys(a.record)})
+        members = tx.block_members(keys)
+        stored_ids = {i for ids in members.values() for i in ids}
+        stored_rows = tx.person_records(stored_ids)
+        stored = {
+            row.id: PersonRecord.from_normalized(row.identifier_key, json.loads(row.fields))
+            for row in stored_rows.values()
+        }
+        candidates = {key: [stored[i] for i in ids if i in stored] for key, ids in members.items()}
+        plan = self.matcher.plan([a.record for a in arrivals], candidates)
+        tx.add_person_records(
+            [
+                PersonRecordRow(a.id, a.record.key, _dumps(dict(a.record.normalized)))
+                for a in arrivals
+            ]
+        )
+        tx.append_to_blocks(
+            {key: [by_record[id(r)].id for r in added] for key, added in plan.additions.items()}
+        )
+        best: dict[tuple[str, str], tuple[ScoredPair, _Arrival]] = {}
+        for earlier, later in plan.pairs:
+            scored = self.matcher.score(earlier, later)
+            if scored is None:
+                continue
+            slot = (scored.left, scored.right)
+            known = best.get(slot)
+            if known is None or scored.weight > known[0].weight:
+                best[slot] = (scored, by_record[id(later)])
+        return self._rows(tx, best)
+
+    def _new_arrivals(
+        self, tx: GraphTransaction, observations: Iterable[Observation]
+    ) -> list[_Arrival]:
+        arrivals: dict[str, _Arrival] = {}
+        for obs in observations:
+            if not obs.attributes or not obs.identifiers:
+                continue
+            record = PersonRecord(anchor_key(obs), obs.attributes)
+            if not record.normalized or not self.matcher.blocking_keys(record):
+                continue
+            rid = record_id(record)
+            arrivals.setdefault(rid, _Arrival(record, rid, obs.source, obs.observed_at))
+        if not arrivals:
+            return []
+        known = tx.person_records(arrivals)
+        return [a for rid, a in arrivals.items() if rid not in known]
+
+    def _rows(
+        self, tx: GraphTransaction, best: dict[tuple[str, str], tuple[ScoredPair, _Arrival]]
+    ) -> list[EdgeRow]:
+        if not best:
+            return []
+        # A stored edge keeps the higher weight of two sightings; its evidence must be of
+        # that sighting, so a weaker pair for the same two identifiers is not written.
+        stored = {
+            (e.left, e.right): e
+            for e in tx.edges_of({left for left, _ in best})
+            if e.matcher == MATCHER_NAME
+        }
+        rows: list[EdgeRow] = []
+        restatus: list[EdgeStatusRow] = []
+        for slot, (pair, arrival) in sorted(best.items()):
+            joined = self.joins(pair.weight)
+            known = stored.get(slot)
+            if known is not None:
+                if known.weight >= pair.weight:
+                    continue
+                if known.status in (STATUS_JOINED, STATUS_HELD):
+                    # The upsert keeps a stored status; the stronger sighting sets it (the
+                    # resolver then applies the guards), a steward's decision stays.
+                    restatus.append(
+                        EdgeStatusRow(
+                            *known.slot,
+                            STATUS_JOINED if joined else STATUS_HELD,
+                            "" if joined else review_reason(pair.weight),
+                        )
+                    )
+            rows.append(
+                EdgeRow(
+                    pair.left,
+                    pair.right,
+                    pair.matcher,
+                    pair.rule,
+                    pair.weight,
+                    STATUS_JOINED if joined else STATUS_HELD,
+                    arrival.source,
+                    _dumps(pair.evidence),
+                    arrival.observed_at,
+                    arrival.observed_at,
+                    reason="" if joined else review_reason(pair.weight),
+                )
+            )
+        if restatus:
+            tx.set_edge_status(restatus)
+        return rows
+
+
+def fuzzy_linker(merge_threshold: float, matcher: FuzzyMatcher | None = None) -> FuzzyLinker:
+    """The linker of the default matcher; it joins at the higher of its own threshold and
+    the configured ``merge_threshold`` (a match probability must clear both)."""
+    base = matcher or FuzzyMatcher()
+    if merge_threshold > base.merge_threshold:
+        base = replace(base, merge_threshold=merge_threshold)
+    return FuzzyLinker(base)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+__all__: Sequence[str] = ("FuzzyLinker", "anchor_key", "fuzzy_linker", "record_id")

@@ -1,14 +1,20 @@
-"""Shared bits of the benchmark scripts: choosing a store and timing."""
+"""Shared bits of the benchmark scripts: choosing a store and timing.
+
+``--store neo4j`` runs against ``--neo4j-uri`` (default ``NEO4J_URI``, with
+``NEO4J_USER``/``NEO4J_PASSWORD``/``NEO4J_DATABASE``) or, when none is given, a local
+server from ``graph.neo4j_local`` started for the run in a scratch directory and stopped
+after it. Either way the database is emptied first, so every run starts from nothing:
+do not point it at data you want to keep.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
 
 from api.bootstrap import build_service
 from identity.service import IdentityService
@@ -23,33 +29,43 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--neo4j-uri",
         default=os.environ.get("NEO4J_URI"),
-        help="Neo4j to use (default NEO4J_URI, else a local server started for the run)",
+        help="Neo4j to use, emptied first (default NEO4J_URI, else a local server for the run)",
     )
 
 
-def neo4j_server(args: argparse.Namespace, scratch: Path) -> AbstractContextManager[Any]:
+@contextmanager
+def _local_neo4j(home: Path) -> Iterator[str]:
+    from graph import neo4j_local
+
+    server = neo4j_local.start(home)
+    try:
+        yield server.uri
+    finally:
+        neo4j_local.stop(home)
+
+
+def neo4j_server(args: argparse.Namespace, scratch: Path) -> AbstractContextManager[str | None]:
     """A context giving the Bolt URI: the given one, or a local server for the run."""
     if args.store != "neo4j" or args.neo4j_uri:
         return nullcontext(args.neo4j_uri)
-    from contextlib import contextmanager
+    return _local_neo4j(scratch / "neo4j")
 
-    from graph import neo4j_local
 
-    @contextmanager
-    def local() -> Any:
-        server = neo4j_local.start(scratch / "neo4j")
-        try:
-            yield server.uri
-        finally:
-            neo4j_local.stop(scratch / "neo4j")
-
-    return local()
+def bench_settings(args: argparse.Namespace, data_dir: Path, uri: str | None) -> Settings:
+    settings = Settings(data_dir=data_dir, store=args.store, secret=BENCH_SECRET)
+    if args.store == "neo4j" and uri:
+        settings = settings.with_overrides(
+            neo4j_uri=uri,
+            neo4j_user=os.environ.get("NEO4J_USER", settings.neo4j_user),
+            neo4j_password=os.environ.get("NEO4J_PASSWORD", settings.neo4j_password),
+            neo4j_database=os.environ.get("NEO4J_DATABASE", settings.neo4j_database),
+        )
+    return settings
 
 
 def open_service(args: argparse.Namespace, data_dir: Path, uri: str | None) -> IdentityService:
-    settings = Settings(data_dir=data_dir, store=args.store, secret=BENCH_SECRET)
-    if uri:
-        settings = settings.with_overrides(neo4j_uri=uri)
+    """The service on an empty store of the chosen kind."""
+    settings = bench_settings(args, data_dir, uri)
     service = build_service(settings)
     if args.store == "neo4j":
         from graph.neo4j_store import shared_driver

@@ -1,4 +1,4 @@
-"""The ``idgraph`` command: load, lookup, export, serve, neo4j-local.
+"""The ``idgraph`` command: load, lookup, export, check, erase, keys, serve, neo4j-local.
 
 Exit codes: 0 success, 1 something was not found or a check failed, 2 bad usage or
 configuration, 3 the store failed.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from api.bootstrap import build_service
 from graph.store import StoreError
+from identity.access import Role
 from identity.errors import ConfigurationError, InputRefused, NotFound
 from identity.service import IdentityService
 from identity.settings import Settings, load_settings
@@ -55,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--profile", metavar="ID")
     target.add_argument("--identifier", nargs=2, metavar=("TYPE", "VALUE"))
     erase.add_argument("--actor", default="cli", help="who asks, for the audit log")
+
+    keys = commands.add_parser("keys", help="create, list or revoke API keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser("create", help="a new key; printed once, on the last line")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--label", default="", help="who holds it")
+    key_commands.add_parser("list", help="every key: digest prefix, role, label, dates")
+    revoke = key_commands.add_parser("revoke", help="revoke a key by its digest (prefix)")
+    revoke.add_argument("digest", help="the digest or at least its first 6 characters")
 
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -189,6 +199,31 @@ def _erase(service: IdentityService, settings: Settings, args: argparse.Namespac
     return 0
 
 
+def _keys(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    if args.keys_command == "create":
+        key = service.keys.create(args.role, args.label)
+        print(f"created a {args.role} key; it is shown only now, keep it safe:")
+        print(key)
+        return 0
+    if args.keys_command == "list":
+        for info in service.keys.all_keys():
+            state = f"revoked {info.revoked_at}" if info.revoked_at else "active"
+            print(
+                f"{info.digest[:16]}  {info.role.value:8}  {info.created_at}  {state}  {info.label}"
+            )
+        return 0
+    try:
+        service.keys.revoke(service.keys.find(args.digest))
+    except InputRefused as e:
+        print(f"idgraph keys revoke: {e}", file=sys.stderr)
+        return 2
+    except NotFound as e:
+        print(f"idgraph keys revoke: {e}", file=sys.stderr)
+        return 1
+    print(f"revoked {args.digest}")
+    return 0
+
+
 _COMMANDS = {
     "load": _load,
     "lookup": _lookup,
@@ -196,6 +231,7 @@ _COMMANDS = {
     "serve": _serve,
     "check": _check,
     "erase": _erase,
+    "keys": _keys,
 }
 
 if __name__ == "__main__":

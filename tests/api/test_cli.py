@@ -472,3 +472,33 @@ class TestLoadAfterCrash:
 
         assert resumed == expected
         assert after_kill < len(expected.splitlines())
+
+
+class TestKeys:
+    def test_create_prints_the_key_once_and_list_and_revoke_follow_it(self, cli: Cli) -> None:
+        created = cli.run("keys", "create", "--role", "steward", "--label", "Sam").stdout
+        key = created.splitlines()[-1]
+        service = build_service(cli.settings)
+        try:
+            info = service.keys.identify(key)
+        finally:
+            service.store.close()
+        assert info is not None
+        assert (info.role.value, info.label) == ("steward", "Sam")
+        assert key not in cli.run("keys", "list").stdout
+        listed = cli.run("keys", "list").stdout.splitlines()
+        assert [line.split()[:2] for line in listed] == [[info.digest[:16], "steward"]]
+
+        cli.run("keys", "revoke", info.digest[:8])
+
+        assert "revoked" in cli.run("keys", "list").stdout
+        service = build_service(cli.settings)
+        try:
+            assert service.keys.identify(key) is None
+        finally:
+            service.store.close()
+
+    def test_an_unknown_role_is_bad_usage(self, cli: Cli) -> None:
+        done = cli.run("keys", "create", "--role", "owner", expect=2)
+        assert "invalid choice: 'owner'" in done.stderr
+        assert done.stdout == ""

@@ -132,7 +132,6 @@ class InvariantCheck:
                     f"identifier {key} is {'' if marked else 'not '}marked generic,"
                     f" the frequency cap says {'not ' if marked else ''}generic"
                 )
-        threshold = self._settings.merge_threshold
         eligible = [
             CandidateEdge(e.slot, e.weight, forced=e.status == STATUS_APPROVED)
             for e in cluster.edges.values()
@@ -142,7 +141,7 @@ class InvariantCheck:
                 e.status == STATUS_APPROVED
                 or (
                     e.status in LINKING_STATUSES
-                    and e.weight >= threshold
+                    and self._resolver.joins(e)
                     and e.left not in cluster.generic
                     and e.right not in cluster.generic
                 )

@@ -1,0 +1,69 @@
+"""Helpers shared by the resolution tests (guards, stewardship, lineage, survivorship,
+sequence neutrality, check): build observations, read the partition, and assert that
+``idgraph check`` passes after a scenario."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from identity.observation import Observation
+from identity.service import IdentityService
+
+Ident = tuple[str, str]
+
+
+def observe(
+    service: IdentityService,
+    *identifiers: Ident,
+    day: int = 1,
+    source: str = "crm",
+    authenticated: bool = True,
+    attributes: dict[str, str] | None = None,
+) -> Observation:
+    """An observation parsed by the service (asserted to be accepted whole)."""
+    data: dict[str, Any] = {
+        "source": source,
+        "observed_at": f"2026-01-{day:02d}T12:00:00Z",
+        "authenticated": authenticated,
+        "identifiers": [{"type": t, "value": v} for t, v in identifiers],
+    }
+    if attributes is not None:
+        data["attributes"] = attributes
+    parsed = service.parse(data)
+    assert parsed.refusals == ()
+    return parsed.observation
+
+
+def key(service: IdentityService, ident: Ident) -> str:
+    return service.normalize(*ident).key
+
+
+def pid(service: IdentityService, ident: Ident) -> str:
+    return service.lookup(*ident).id
+
+
+def same_profile(service: IdentityService, a: Ident, b: Ident) -> bool:
+    return pid(service, a) == pid(service, b)
+
+
+def partition(service: IdentityService) -> list[list[str]]:
+    """The profiles as sorted groups of identifier keys, sorted: what sequence neutrality
+    compares (IDs depend on history by design; the grouping must not)."""
+    return sorted(p.identifiers for p in service.iter_profiles())
+
+
+def export_without_ids(service: IdentityService) -> list[str]:
+    """The export as ``idgraph export`` writes it, minus the history-dependent ID and
+    lineage, one line per profile, sorted."""
+    lines = []
+    for profile in service.iter_profiles():
+        document = profile.to_dict(with_lineage=False)
+        del document["id"]
+        lines.append(json.dumps(document, sort_keys=True))
+    return sorted(lines)
+
+
+def assert_check_passes(service: IdentityService) -> None:
+    report = service.check()
+    assert report.ok, "idgraph check failed:\n" + "\n".join(report.violations)

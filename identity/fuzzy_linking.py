@@ -74,6 +74,7 @@ def record_id(record: PersonRecord) -> str:
 class _Arrival:
     record: PersonRecord
     id: str
+    keys: frozenset[str]
     source: str
     observed_at: str
 
@@ -96,7 +97,7 @@ class FuzzyLinker:
         if not arrivals:
             return []
         by_record = {id(a.record): a for a in arrivals}
-        keys = sorted({k for a in arrivals for k in self.matcher.blocking_keys(a.record)})
+        keys = sorted({k for a in arrivals for k in a.keys})
         members = tx.block_members(keys)
         stored_ids = {i for ids in members.values() for i in ids}
         stored_rows = tx.person_records(stored_ids)
@@ -105,7 +106,9 @@ class FuzzyLinker:
             for row in stored_rows.values()
         }
         candidates = {key: [stored[i] for i in ids if i in stored] for key, ids in members.items()}
-        plan = self.matcher.plan([a.record for a in arrivals], candidates)
+        plan = self.matcher.plan(
+            [a.record for a in arrivals], candidates, [a.keys for a in arrivals]
+        )
         tx.add_person_records(
             [
                 PersonRecordRow(a.id, a.record.key, _dumps(dict(a.record.normalized)))
@@ -134,10 +137,12 @@ class FuzzyLinker:
             if not obs.attributes or not obs.identifiers:
                 continue
             record = PersonRecord(anchor_key(obs), obs.attributes)
-            if not record.normalized or not self.matcher.blocking_keys(record):
-                continue
             rid = record_id(record)
-            arrivals.setdefault(rid, _Arrival(record, rid, obs.source, obs.observed_at))
+            if rid in arrivals or not record.normalized:
+                continue
+            keys = frozenset(self.matcher.blocking_keys(record))
+            if keys:
+                arrivals[rid] = _Arrival(record, rid, keys, obs.source, obs.observed_at)
         if not arrivals:
             return []
         known = tx.person_records(arrivals)

@@ -28,6 +28,7 @@ Compared fields (the keys of the normalized mapping):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -99,6 +100,7 @@ _PLACE_ABBREVIATIONS = {"ft": "fort", "mt": "mount", "pt": "port", "st": "saint"
 _GENDERS = {"m": "m", "male": "m", "man": "m", "f": "f", "female": "f", "woman": "f"}
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def fold_text(value: str) -> str:
     """Lower-case ASCII words separated by single spaces: accents and case folded,
     apostrophes dropped (``O'Brien`` is ``obrien``), other punctuation a space."""

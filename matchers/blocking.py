@@ -15,6 +15,7 @@ on arrival order, loading records in one batch or in ten gives the same candidat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ _SOUNDEX_DIGITS = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def soundex(word: str) -> str:
     """American Soundex: the first letter and three digits for the consonant sounds that
     follow ("Robert" and "Rupert" are R163); empty when ``word`` has no letter a-z."""
@@ -140,9 +142,12 @@ class BlockIndex:
         if len(records) >= self.max_block_size:
             self.too_common.add(key)
 
-    def add(self, record: PersonRecord) -> list[PersonRecord]:
+    def add(self, record: PersonRecord, keys: Iterable[str] | None = None) -> list[PersonRecord]:
+        """``keys``: the record's blocking keys under ``rules`` when already known."""
         candidates: dict[int, PersonRecord] = {}
-        for key in sorted(blocking_keys(record, self.rules)):
+        if keys is None:
+            keys = blocking_keys(record, self.rules)
+        for key in sorted(keys):
             block = self.blocks.setdefault(key, [])
             if len(block) >= self.max_block_size:
                 self.too_common.add(key)

@@ -60,8 +60,10 @@ def _at_least(metric: str, threshold: float) -> str:
 
 
 class NameComparison(Comparison):
-    """Exact; swapped with another name field (first and last name crossed); Jaro-Winkler
-    at two thresholds; one of the two is an initial of the other; else."""
+    """Exact; swapped with another name field (first and last name both crossed); crossed
+    once (one record's name is the other's other name: "Gillian Lodge" and "Lodge Adele",
+    a swap with a second error); Jaro-Winkler at two thresholds; one of the two is an
+    initial of the other; else."""
 
     def __init__(
         self,
@@ -74,7 +76,7 @@ class NameComparison(Comparison):
         self.swap_with = swap_with
         self.fields = (name, swap_with) if swap_with else (name,)
         self.thresholds = thresholds
-        swapped = (f"swapped_with_{swap_with}",) if swap_with else ()
+        swapped = (f"swapped_with_{swap_with}", f"crossed_with_{swap_with}") if swap_with else ()
         self.levels = (
             EXACT,
             *swapped,
@@ -97,15 +99,16 @@ class NameComparison(Comparison):
         if self.swap_with:
             high = self.thresholds[0]
             a_other, b_other = left.get(self.swap_with), right.get(self.swap_with)
-            if (
-                similarity < high
-                and a_other
-                and b_other
-                and JaroWinkler.similarity(a, b_other) >= high
-                and JaroWinkler.similarity(a_other, b) >= high
-            ):
-                return Outcome(level, a, b)
-            level += 1
+            if similarity < high and a_other and b_other:
+                crossed = (
+                    JaroWinkler.similarity(a, b_other) >= high,
+                    JaroWinkler.similarity(a_other, b) >= high,
+                )
+                if all(crossed):
+                    return Outcome(level, a, b)
+                if any(crossed):
+                    return Outcome(level + 1, a, b)
+            level += 2
         for threshold in self.thresholds:
             if similarity >= threshold:
                 return Outcome(level, a, b)

@@ -287,13 +287,14 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
             "levels": [
                 "exact",
                 "swapped_with_last_name",
+                "crossed_with_last_name",
                 "jaro_winkler>=0.92",
                 "jaro_winkler>=0.8",
                 "initial",
                 "else",
             ],
-            "m": [0.86, 0.01, 0.06, 0.03, 0.01, 0.03],
-            "u": [0.01, 0.000001, 0.004, 0.04, 0.01, 0.945999],
+            "m": [0.86, 0.01, 0.01, 0.06, 0.03, 0.01, 0.02],
+            "u": [0.01, 0.000001, 0.0002, 0.004, 0.04, 0.01, 0.945799],
         },
         "middle_name": {
             "levels": ["exact", "jaro_winkler>=0.92", "jaro_winkler>=0.8", "initial", "else"],

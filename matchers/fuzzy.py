@@ -122,15 +122,22 @@ class FuzzyMatcher:
         self,
         new_records: Sequence[PersonRecord],
         candidates_by_key: Mapping[str, Sequence[PersonRecord]],
+        keys: Sequence[Iterable[str]] | None = None,
     ) -> BlockingPlan:
         """``candidates_by_key``: per blocking key of the new records, the records stored
         under it in arrival order (at most ``max_block_size`` are read). New records are
-        taken in the order given, each as if the earlier ones were already stored."""
+        taken in the order given, each as if the earlier ones were already stored.
+        ``keys``: the blocking keys of each new record, when the caller has them."""
         index = BlockIndex(self.rules, self.max_block_size)
         for key, stored in candidates_by_key.items():
             index.preload(key, stored)
         before = {key: len(block) for key, block in index.blocks.items()}
-        pairs = [(earlier, record) for record in new_records for earlier in index.add(record)]
+        known = keys if keys is not None else [None] * len(new_records)
+        pairs = [
+            (earlier, record)
+            for record, record_keys in zip(new_records, known, strict=True)
+            for earlier in index.add(record, record_keys)
+        ]
         additions = {
             key: block[before.get(key, 0) :]
             for key, block in index.blocks.items()

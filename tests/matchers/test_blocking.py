@@ -1,0 +1,81 @@
+"""Blocking: only records sharing a blocking key are compared, blocks are capped."""
+
+from __future__ import annotations
+
+import pytest
+
+from matchers.attributes import PersonRecord
+from matchers.blocking import BlockIndex, blocking_keys, candidate_pairs, default_rules, soundex
+
+
+def person(key: str, **attributes: str) -> PersonRecord:
+    return PersonRecord(key, attributes)
+
+
+class TestSoundex:
+    @pytest.mark.parametrize(
+        ("word", "code"),
+        [
+            pytest.param("robert", "R163", id="robert"),
+            pytest.param("rupert", "R163", id="rupert sounds the same"),
+            pytest.param("ashcraft", "A261", id="h does not separate one sound"),
+            pytest.param("lee", "L000", id="padded with zeros"),
+            pytest.param("", "", id="nothing for no letters"),
+        ],
+    )
+    def test_codes(self, word: str, code: str) -> None:
+        assert soundex(word) == code
+
+
+class TestBlockingKeys:
+    def test_keys_are_prefixed_by_their_rule(self) -> None:
+        keys = blocking_keys(
+            person("c:1", first_name="Ann", last_name="Lee", date_of_birth="1980-01-31"),
+            default_rules(),
+        )
+        assert keys == {"surname_year:L000|1980", "names:A500|L000", "dob:1980-01-31"}
+
+    def test_swapped_names_share_the_names_key(self) -> None:
+        rules = default_rules()
+        a = blocking_keys(person("c:1", first_name="Ann", last_name="Lee"), rules)
+        b = blocking_keys(person("c:2", first_name="Lee", last_name="Ann"), rules)
+        assert a & b == {"names:A500|L000"}
+
+    def test_a_record_without_the_fields_of_a_rule_has_no_key_of_it(self) -> None:
+        assert blocking_keys(person("c:1", city="Leeds"), default_rules()) == set()
+
+
+class TestCandidatePairs:
+    def test_only_records_sharing_a_key_pair_each_pair_once(self) -> None:
+        ann = person("c:1", first_name="Ann", last_name="Lee", date_of_birth="1980-01-31")
+        anne = person("c:2", first_name="Anne", last_name="Lee", date_of_birth="1980-01-31")
+        bob = person("c:3", first_name="Bob", last_name="Novak", date_of_birth="1975-05-05")
+        pairs, too_common = candidate_pairs([ann, anne, bob], default_rules())
+        assert [(a.key, b.key) for a, b in pairs] == [("c:1", "c:2")]
+        assert too_common == set()
+
+    def test_records_of_one_identifier_are_not_paired(self) -> None:
+        ann = person("c:1", first_name="Ann", last_name="Lee")
+        pairs, _ = candidate_pairs(
+            [ann, person("c:1", first_name="Ann", last_name="Lea")], default_rules()
+        )
+        assert pairs == []
+
+
+class TestBlockIndex:
+    def test_a_full_block_takes_no_more_records_and_is_reported(self) -> None:
+        index = BlockIndex(default_rules(), max_block_size=2)
+        born = {"date_of_birth": "1970-01-01"}
+        found = [index.add(person(f"c:{i}", **born)) for i in range(4)]
+        assert [[r.key for r in f] for f in found] == [[], ["c:0"], [], []]
+        assert index.too_common == {"dob:1970-01-01"}
+
+    def test_preloaded_records_are_compared_with_new_ones(self) -> None:
+        index = BlockIndex(default_rules())
+        stored = person("c:1", date_of_birth="1970-01-01")
+        index.preload("dob:1970-01-01", [stored])
+        assert index.add(person("c:2", date_of_birth="1970-01-01")) == [stored]
+
+    def test_a_block_size_below_two_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="max_block_size"):
+            BlockIndex(default_rules(), max_block_size=1)

@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@test -f $(DEMO) || $(BIN)/python -m bench.generate --people 500 --out $(DEMO)
 	$(BIN)/idgraph --data-dir $(DATA_DIR) load $(DEMO) --rejects $(DATA_DIR)/demo.rejects.ndjson
+	@test -f $(DATA_DIR)/demo.key || $(BIN)/idgraph --data-dir $(DATA_DIR) keys create --role admin --label demo | tail -n 1 > $(DATA_DIR)/demo.key
+	@echo "demo API key (role admin) in $(DATA_DIR)/demo.key: $$(cat $(DATA_DIR)/demo.key)"
 	$(BIN)/idgraph --data-dir $(DATA_DIR) serve --host 127.0.0.1 --port 8000
 
 # Lint, format check and types over the packages, tests and benchmarks.

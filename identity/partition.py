@@ -1,10 +1,12 @@
 """The deterministic partition of one cluster of identifiers into profiles.
 
 A cluster is a connected component over *eligible* edges (joining weight, not rejected,
-neither end generic). Inside it, edges a steward approved come first, then the others
-strongest first, ties broken by their keys; each joins its two groups unless the union
-would break a guard (approved edges only yield to cannot-links); an edge that would is
-*held* with the reason. The result depends only on the set of identifiers,
+neither end generic). Inside it, edges join strongest first, ties broken by their keys;
+each joins its two groups unless the union would break a guard; an edge that would is
+*held* with the reason. An edge a steward approved keeps its place in that order but
+yields only to cannot-links, not to limits: approving a held edge then means "this edge
+too", and the profile it was held from grows by it instead of giving up the identifiers
+that had joined before it. The result depends only on the set of identifiers,
 edges and constraints, never on the order they were loaded in (sequence neutrality), and
 when no guard is broken it is exactly the connected components.
 """
@@ -102,8 +104,15 @@ def partition_cluster(
         partners.setdefault(a, set()).add(b)
         partners.setdefault(b, set()).add(a)
     held: dict[EdgeSlot, str] = {}
-    for edge in sorted(edges, key=lambda e: (not e.forced, -e.weight, e.slot)):
+    for edge in sorted(edges, key=lambda e: (-e.weight, e.slot)):
         reason = groups.try_union(edge.left, edge.right, partners, edge.forced)
         if reason is not None:
             held[edge.slot] = reason
+    # An approved edge that joined over a limit may have joined the ends of an edge held
+    # before it: that edge is inside a profile now, not waiting.
+    held = {
+        slot: reason
+        for slot, reason in held.items()
+        if groups.find(slot[0]) != groups.find(slot[1])
+    }
     return Partition(groups.pieces(), held)

@@ -122,6 +122,18 @@ class Stewardship:
 
         return self._store.write(work)
 
+    def erase_edge(self, slot: EdgeSlot, actor: str) -> StewardOutcome:
+        """Remove an edge (a link loaded by mistake): its component is re-resolved and may
+        split. Unlike a rejection this is no constraint: later data may link them again."""
+
+        def work(tx: GraphTransaction) -> StewardOutcome:
+            if not tx.delete_edges([slot]):
+                raise NotFound(f"no edge {slot[0]} -- {slot[1]} ({slot[2]}/{slot[3]})")
+            outcome = self._resolver.reresolve(tx, {slot[0], slot[1]})
+            return self._record(tx, "erase_edge", actor, outcome, {"edge": list(slot[2:])})
+
+        return self._store.write(work)
+
     def merge_profiles(self, first: str, second: str, actor: str) -> StewardOutcome:
         """Join two profiles by hand: recorded as an approved manual edge between them."""
 

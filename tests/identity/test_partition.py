@@ -1,6 +1,7 @@
-"""The deterministic partition of a cluster: approved edges first, then strongest first
-(ties by key), a union that would break a guard is held with the reason, and the result
-never depends on the order the identifiers, edges and constraints are given in."""
+"""The deterministic partition of a cluster: strongest first (ties by key), approved
+edges in their place but over limits, a union that would break a guard is held with the
+reason, and the result never depends on the order the identifiers, edges and constraints
+are given in."""
 
 from __future__ import annotations
 
@@ -106,13 +107,23 @@ class TestStrongestFirst:
 
 
 class TestApprovedEdges:
-    def test_an_approved_edge_joins_before_stronger_ones(self) -> None:
+    def test_an_approved_edge_adds_to_what_joined_before_it(self) -> None:
         result = partition(
             [CRM_1, CRM_2, EMAIL_A],
             [edge(CRM_1, EMAIL_A, 1.0), edge(CRM_2, EMAIL_A, 0.5, forced=True)],
         )
-        assert result.pieces == [[CRM_1], [CRM_2, EMAIL_A]]
-        assert result.held == {slot(CRM_1, EMAIL_A): CRM_LIMIT}
+        assert result.pieces == [[CRM_1, CRM_2, EMAIL_A]]
+        assert result.held == {}
+
+    def test_an_approved_edge_keeps_its_place_before_a_cannot_link(self) -> None:
+        # B-C is stronger and joins first; the approved A-B then meets the A/C cannot-link
+        result = partition(
+            [EMAIL_A, EMAIL_B, EMAIL_C],
+            [edge(EMAIL_B, EMAIL_C, 1.0), edge(EMAIL_A, EMAIL_B, 0.5, forced=True)],
+            [(EMAIL_A, EMAIL_C)],
+        )
+        assert result.pieces == [[EMAIL_A], [EMAIL_B, EMAIL_C]]
+        assert list(result.held) == [slot(EMAIL_A, EMAIL_B)]
 
     def test_an_approved_edge_joins_over_a_limit(self) -> None:
         result = partition([CRM_1, CRM_2], [edge(CRM_1, CRM_2, forced=True)])

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.errors import ApiError
 from api.roles import may_use
 from identity.access import KeyInfo
+from identity.errors import InputRefused, Refusal
 from identity.service import IdentityService
 
 bearer = HTTPBearer(
@@ -48,6 +49,22 @@ def authorize(
             f"the role {key.role.value!r} may not {request.method} {route.path}",
         )
     return key
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not declare: a misspelt ``limt=10`` is an
+    error, not a silently ignored wish."""
+    declared = {p.alias for p in request.scope["route"].dependant.query_params}
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise InputRefused(
+            [
+                Refusal(
+                    f"query.{name}", request.query_params[name], "query.known", "no such parameter"
+                )
+                for name in unknown
+            ]
+        )
 
 
 Caller = Annotated[KeyInfo, Depends(authorize)]

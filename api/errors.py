@@ -6,12 +6,14 @@ request validation, the router or an unexpected bug raised them."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from graph.store import StoreError
 from identity.errors import InputRefused, NotFound
@@ -69,9 +71,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(503, "store_unavailable", "the store is unavailable; retry later")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode: one more kind of invalid request.
+            return error_response(422, "invalid_request", "the body is not UTF-8 JSON")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_methods_of(app, request.url.path))
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+        return error_response(exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def internal(_: Request, exc: Exception) -> JSONResponse:
@@ -95,6 +103,21 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
             status_code=422,
         )
+
+
+def _methods_of(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at the path (routes of several routers may share
+    a path, so the router's own answer would name only the first)."""
+    templates: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        app.state, "path_methods", None
+    )
+    if templates is None:
+        templates = [
+            (compile_path(template)[0], [m.upper() for m in operations])
+            for template, operations in app.openapi()["paths"].items()
+        ]
+        app.state.path_methods = templates
+    return sorted({m for regex, methods in templates if regex.match(path) for m in methods})
 
 
 def _plain(value: object) -> object:

@@ -3,7 +3,7 @@ these) and the error answers each kind of route declares."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -320,7 +320,7 @@ class AuditOut(BaseModel):
 class KeyCreateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: str = Field(description="reader, loader, steward, privacy or admin")
+    role: Literal["reader", "loader", "steward", "privacy", "admin"]
     label: str = Field(default="", max_length=200, description="who holds it")
 
 

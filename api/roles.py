@@ -38,7 +38,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role] | Literal["public"]] = {
     ("GET", "/v1/review"): frozenset({STEWARD}),
     ("POST", "/v1/review/approve"): frozenset({STEWARD}),
     ("POST", "/v1/review/reject"): frozenset({STEWARD}),
-    ("POST", "/v1/profiles/merge"): frozenset({STEWARD}),
+    ("POST", "/v1/merges"): frozenset({STEWARD}),
     ("POST", "/v1/profiles/{profile_id}/split"): frozenset({STEWARD}),
     ("GET", "/v1/explain"): frozenset({STEWARD}),
     ("GET", "/v1/profiles/{profile_id}/graph"): frozenset({STEWARD}),

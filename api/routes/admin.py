@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
-from api.auth import Service, authorize
+from api.auth import Service, authorize, known_query_only
 from api.models import (
     KEYED_ERRORS,
     NOT_FOUND,
@@ -19,8 +19,16 @@ from api.models import (
 from identity.errors import NotFound
 
 router = APIRouter(
-    prefix="/v1", tags=["admin"], dependencies=[Depends(authorize)], responses=KEYED_ERRORS
+    prefix="/v1",
+    tags=["admin"],
+    dependencies=[Depends(authorize), Depends(known_query_only)],
+    responses=KEYED_ERRORS,
 )
+
+
+DigestParam = Annotated[
+    str, Path(pattern="^[0-9a-fA-F]{6,64}$", description="hex digest or its first 6+ characters")
+]
 
 
 @router.get("/keys", response_model=KeysOut, summary="Every key (digests only), oldest first")
@@ -44,7 +52,7 @@ def create_key(service: Service, body: KeyCreateIn) -> dict[str, Any]:
     responses=NOT_FOUND,
     summary="Revoke a key by its digest (or a unique prefix of 6+ characters)",
 )
-def revoke_key(service: Service, digest: str) -> dict[str, Any]:
+def revoke_key(service: Service, digest: DigestParam) -> dict[str, Any]:
     full = service.keys.find(digest)
     service.keys.revoke(full)
     revoked = next((k for k in service.keys.all_keys() if k.digest == full), None)

@@ -14,15 +14,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Service, authorize
+from api.auth import Service, authorize, known_query_only
 from api.errors import ApiError
 from api.metrics import Metrics, metrics_of
 from api.models import KEYED_ERRORS, MAX_BATCH, IngestOut
-from identity.errors import Refusal
+from identity.errors import InputRefused, Refusal
 from identity.service import IdentityService, IngestReport
 
 router = APIRouter(
-    prefix="/v1", tags=["ingest"], dependencies=[Depends(authorize)], responses=KEYED_ERRORS
+    prefix="/v1",
+    tags=["ingest"],
+    dependencies=[Depends(authorize), Depends(known_query_only)],
+    responses=KEYED_ERRORS,
 )
 NDJSON = "application/x-ndjson"
 _OBSERVATION_EXAMPLE = {
@@ -64,7 +67,10 @@ def observations(
     },
 )
 async def bulk(service: Service, request: Request) -> dict[str, Any]:
-    lines = _ndjson_items(await request.body())
+    body = await request.body()
+    if not body.strip():
+        raise InputRefused([Refusal("body", "", "body.missing", "send one observation a line")])
+    lines = _ndjson_items(body)
     return await run_in_threadpool(_ingest, service, request, lines)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Service, authorize
+from api.auth import Service, authorize, known_query_only
 from api.errors import ApiError
 from api.models import (
     KEYED_ERRORS,
@@ -22,7 +22,10 @@ from api.models import (
 )
 
 router = APIRouter(
-    prefix="/v1", tags=["lookup"], dependencies=[Depends(authorize)], responses=KEYED_ERRORS
+    prefix="/v1",
+    tags=["lookup"],
+    dependencies=[Depends(authorize), Depends(known_query_only)],
+    responses=KEYED_ERRORS,
 )
 TypeParam = Annotated[str, Query(description="identifier type, e.g. email")]
 ValueParam = Annotated[str, Query(description="raw value; normalized before the lookup")]

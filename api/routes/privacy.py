@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Caller, Service, authorize
+from api.auth import Caller, Service, authorize, known_query_only
 from api.errors import ApiError
 from api.models import (
     KEYED_ERRORS,
@@ -29,7 +29,10 @@ from identity.service import IdentityService
 from identity.timeutil import format_timestamp, parse_timestamp, utc_now
 
 router = APIRouter(
-    prefix="/v1", tags=["privacy"], dependencies=[Depends(authorize)], responses=KEYED_ERRORS
+    prefix="/v1",
+    tags=["privacy"],
+    dependencies=[Depends(authorize), Depends(known_query_only)],
+    responses=KEYED_ERRORS,
 )
 
 

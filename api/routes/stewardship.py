@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Caller, Service, authorize
+from api.auth import Caller, Service, authorize, known_query_only
 from api.metrics import AppMetrics, Metrics
 from api.models import (
     KEYED_ERRORS,
@@ -29,7 +29,10 @@ from identity.resolver import STATUS_HELD
 from identity.stewardship import EdgeSlot, StewardOutcome, edge_to_dict
 
 router = APIRouter(
-    prefix="/v1", tags=["stewardship"], dependencies=[Depends(authorize)], responses=KEYED_ERRORS
+    prefix="/v1",
+    tags=["stewardship"],
+    dependencies=[Depends(authorize), Depends(known_query_only)],
+    responses=KEYED_ERRORS,
 )
 
 
@@ -77,7 +80,7 @@ def reject(
 
 
 @router.post(
-    "/profiles/merge",
+    "/merges",
     response_model=StewardOutcomeOut,
     responses=NOT_FOUND,
     summary="Merge two profiles by hand",

@@ -21,7 +21,7 @@ ROUTES = sorted(
     for module in ROUTERS
     for route in module.router.routes
     if isinstance(route, APIRoute)
-    for method in route.methods
+    for method in route.methods or ()
 )
 CALLERS = [*Role, "no key", "wrong key"]
 
@@ -34,7 +34,7 @@ def service(embedded_service: IdentityService) -> IdentityService:
 
 def call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
     concrete = re.sub(r"\{[^}]+\}", "p-unknown", path)
-    body = {} if method in ("POST", "PUT", "PATCH") else None
+    body: dict[str, str] | None = {} if method in ("POST", "PUT", "PATCH") else None
     return client.request(method, concrete, json=body, headers=headers).status_code
 
 
@@ -65,7 +65,7 @@ class TestRouteTable:
         [
             pytest.param("GET", "/v1/lookup", Role.READER, id="readers look up"),
             pytest.param("POST", "/v1/observations", Role.LOADER, id="loaders ingest"),
-            pytest.param("POST", "/v1/profiles/merge", Role.STEWARD, id="stewards merge"),
+            pytest.param("POST", "/v1/merges", Role.STEWARD, id="stewards merge"),
             pytest.param(
                 "DELETE", "/v1/profiles/{profile_id}", Role.PRIVACY, id="privacy officers erase"
             ),

@@ -142,8 +142,13 @@ _SCHEMA_VERSION_CHECK: Final = (
 
 # --- writes ---------------------------------------------------------------------------
 
+# The three bulk writes of ingest take their rows as lists, not maps: the driver packs
+# the values only, not every field name again for every row (about half the bytes and
+# the Python-side packing time of a batch). The first WITH names the fields.
 _UPSERT_IDENTIFIERS: Final = """
-UNWIND $rows AS r
+UNWIND $rows AS row
+WITH {key: row[0], type: row[1], value: row[2], first_seen: row[3], last_seen: row[4],
+      count: row[5]} AS r
 MERGE (i:Identifier {key: r.key})
 SET i.type = coalesce(i.type, r.type),
     i.value = coalesce(i.value, r.value),
@@ -157,7 +162,10 @@ REMOVE i:Placeholder
 
 # An end that was never upserted becomes a placeholder (see the module docstring).
 _UPSERT_EDGES: Final = """
-UNWIND $rows AS r
+UNWIND $rows AS row
+WITH {left: row[0], right: row[1], matcher: row[2], rule: row[3], weight: row[4],
+      status: row[5], reason: row[6], source: row[7], evidence: row[8], first_seen: row[9],
+      last_seen: row[10], count: row[11]} AS r
 MERGE (a:Identifier {key: r.left})
   ON CREATE SET a:Placeholder
 MERGE (b:Identifier {key: r.right})
@@ -293,7 +301,9 @@ RETURN base
 """
 
 _ADD_FACTS: Final = """
-UNWIND $rows AS r
+UNWIND $rows AS row
+WITH {fact_key: row[0], identifier_key: row[1], observation_id: row[2], name: row[3],
+      value: row[4], source: row[5], observed_at: row[6]} AS r
 MERGE (f:Fact {fact_key: r.fact_key})
   ON CREATE SET f.identifier_key = r.identifier_key, f.observation_id = r.observation_id,
                 f.name = r.name, f.value = r.value, f.source = r.source,
@@ -365,7 +375,7 @@ _PROFILE_IDS: Final = """
 UNWIND $keys AS k
 MATCH (i:Identifier {key: k})
 WHERE NOT i:Placeholder
-RETURN i.key AS key, i.profile_id AS profile_id
+RETURN collect([i.key, i.profile_id]) AS rows
 """
 
 _IDENTIFIER_FIELDS: Final = (
@@ -378,16 +388,18 @@ _GET_IDENTIFIERS: Final = (
 UNWIND $keys AS k
 MATCH (i:Identifier {key: k})
 WHERE NOT i:Placeholder
-RETURN """
+RETURN collect(["""
     + _IDENTIFIER_FIELDS
+    + "]) AS rows"
 )
 
 _IDENTIFIERS_OF: Final = (
     """
 UNWIND $ids AS pid
 MATCH (i:Identifier {profile_id: pid})
-RETURN """
+RETURN collect(["""
     + _IDENTIFIER_FIELDS
+    + "]) AS rows"
 )
 
 _EDGE_FIELDS: Final = (
@@ -400,8 +412,9 @@ _EDGES_OF: Final = (
 UNWIND $keys AS k
 MATCH (:Identifier {key: k})-[e:LINK]-(:Identifier)
 WITH DISTINCT e
-RETURN startNode(e).key, endNode(e).key, """
+RETURN collect([startNode(e).key, endNode(e).key, """
     + _EDGE_FIELDS
+    + "]) AS rows"
 )
 
 _EDGES_BY_STATUS: Final = (
@@ -462,14 +475,15 @@ UNWIND $keys AS k
 MATCH (:Identifier {key: k})-[e:LINK]-(o:Identifier)
 WHERE e.status IN ['joined', 'held', 'approved']
 WITH k, o.key AS other
-RETURN k, CASE WHEN other CONTAINS ':' THEN split(other, ':')[0] ELSE '' END AS kind,
-       count(DISTINCT other) AS linked
+WITH k, CASE WHEN other CONTAINS ':' THEN split(other, ':')[0] ELSE '' END AS kind,
+     count(DISTINCT other) AS linked
+RETURN collect([k, kind, linked]) AS rows
 """
 
 _TOMBSTONED: Final = """
 UNWIND $hashes AS h
 MATCH (t:Tombstone {hash: h})
-RETURN t.hash
+RETURN collect(t.hash) AS rows
 """
 
 _AUDIT_AFTER: Final = """
@@ -483,13 +497,15 @@ LIMIT $limit
 _FACTS_OF: Final = """
 UNWIND $keys AS k
 MATCH (f:Fact {identifier_key: k})
-RETURN f.observation_id, f.identifier_key, f.name, f.value, f.source, f.observed_at
+RETURN collect([f.observation_id, f.identifier_key, f.name, f.value, f.source,
+                f.observed_at]) AS rows
 """
 
 _CONSENT_OF: Final = """
 UNWIND $keys AS k
 MATCH (c:Consent {subject_key: k})
-RETURN c.statement_id, c.subject_key, c.purpose, c.status, c.at, c.source, c.proof
+RETURN collect([c.statement_id, c.subject_key, c.purpose, c.status, c.at, c.source,
+                c.proof]) AS rows
 """
 
 _PROFILE_FIELDS: Final = (
@@ -500,8 +516,9 @@ _GET_PROFILES: Final = (
     """
 UNWIND $ids AS pid
 MATCH (p:Profile {id: pid})
-RETURN """
+RETURN collect(["""
     + _PROFILE_FIELDS
+    + "]) AS rows"
 )
 
 _PROFILES_BY_IDENTIFIER: Final = (
@@ -516,7 +533,7 @@ RETURN i.key, """
 _RESOLVE_ALIASES: Final = """
 UNWIND $ids AS id
 MATCH (a:Alias {alias: id})
-RETURN a.alias, a.target
+RETURN collect([a.alias, a.target]) AS rows
 """
 
 _ID_IN_USE: Final = """
@@ -696,6 +713,13 @@ class Neo4jTransaction:
         self._progress.operation = operation
         return [record.values() for record in self._tx.run(query, parameters)]
 
+    def _collected(self, operation: str, query: LiteralString, **parameters: Any) -> list[Any]:
+        """The one ``rows`` list of a query ending in ``RETURN collect(...) AS rows``: one
+        record instead of one per row, which the driver decodes several times faster."""
+        self._progress.operation = operation
+        rows: list[Any] = self._tx.run(query, parameters).single(strict=True)[0]
+        return rows
+
     def _single(self, operation: str, query: LiteralString, **parameters: Any) -> dict[str, Any]:
         self._progress.operation = operation
         return self._tx.run(query, parameters).single(strict=True).data()
@@ -706,17 +730,7 @@ class Neo4jTransaction:
         self._write(
             "upsert_identifiers",
             _UPSERT_IDENTIFIERS,
-            rows=[
-                {
-                    "key": r.key,
-                    "type": r.type,
-                    "value": r.value,
-                    "first_seen": r.first_seen,
-                    "last_seen": r.last_seen,
-                    "count": int(r.count),
-                }
-                for r in rows
-            ],
+            rows=[[r.key, r.type, r.value, r.first_seen, r.last_seen, int(r.count)] for r in rows],
         )
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
@@ -726,20 +740,20 @@ class Neo4jTransaction:
             "upsert_edges",
             _UPSERT_EDGES,
             rows=[
-                {
-                    "left": r.left,
-                    "right": r.right,
-                    "matcher": r.matcher,
-                    "rule": r.rule,
-                    "weight": float(r.weight),
-                    "status": r.status,
-                    "reason": r.reason,
-                    "source": r.source,
-                    "evidence": r.evidence,
-                    "first_seen": r.first_seen,
-                    "last_seen": r.last_seen,
-                    "count": int(r.count),
-                }
+                [
+                    r.left,
+                    r.right,
+                    r.matcher,
+                    r.rule,
+                    float(r.weight),
+                    r.status,
+                    r.reason,
+                    r.source,
+                    r.evidence,
+                    r.first_seen,
+                    r.last_seen,
+                    int(r.count),
+                ]
                 for r in rows
             ],
         )
@@ -791,7 +805,7 @@ class Neo4jTransaction:
         result: dict[str, dict[str, int]] = {}
         if not keys:
             return result
-        rows = self._read("neighbour_counts", _NEIGHBOUR_COUNTS, keys=_unique(keys))
+        rows = self._collected("neighbour_counts", _NEIGHBOUR_COUNTS, keys=_unique(keys))
         for key, kind, linked in sorted(rows, key=lambda r: (str(r[0]), str(r[1]))):
             result.setdefault(str(key), {})[str(kind)] = int(linked)
         return result
@@ -818,15 +832,15 @@ class Neo4jTransaction:
             "add_facts",
             _ADD_FACTS,
             rows=[
-                {
-                    "fact_key": _fact_key(r.identifier_key, r.observation_id, r.name),
-                    "identifier_key": r.identifier_key,
-                    "observation_id": r.observation_id,
-                    "name": r.name,
-                    "value": r.value,
-                    "source": r.source,
-                    "observed_at": r.observed_at,
-                }
+                [
+                    _fact_key(r.identifier_key, r.observation_id, r.name),
+                    r.identifier_key,
+                    r.observation_id,
+                    r.name,
+                    r.value,
+                    r.source,
+                    r.observed_at,
+                ]
                 for r in rows
             ],
         )
@@ -887,14 +901,14 @@ class Neo4jTransaction:
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
         if not keys:
             return {}
-        rows = self._read("get_identifiers", _GET_IDENTIFIERS, keys=_unique(keys))
+        rows = self._collected("get_identifiers", _GET_IDENTIFIERS, keys=_unique(keys))
         found = sorted((_identifier(row) for row in rows), key=lambda i: i.key)
         return {i.key: i for i in found}
 
     def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
         if not keys:
             return {}
-        rows = self._read("profile_ids", _PROFILE_IDS, keys=_unique(keys))
+        rows = self._collected("profile_ids", _PROFILE_IDS, keys=_unique(keys))
         return {str(key): None if pid is None else str(pid) for key, pid in rows}
 
     def assign_profile(self, assignments: Mapping[str, str]) -> None:
@@ -916,7 +930,7 @@ class Neo4jTransaction:
         result: dict[str, list[StoredIdentifier]] = {}
         if not profile_ids:
             return result
-        rows = self._read("identifiers_of", _IDENTIFIERS_OF, ids=_unique(profile_ids))
+        rows = self._collected("identifiers_of", _IDENTIFIERS_OF, ids=_unique(profile_ids))
         for identifier in sorted(
             (_identifier(row) for row in rows), key=lambda i: (i.profile_id or "", i.key)
         ):
@@ -926,13 +940,13 @@ class Neo4jTransaction:
     def edges_of(self, keys: Collection[str]) -> list[EdgeRow]:
         if not keys:
             return []
-        rows = self._read("edges_of", _EDGES_OF, keys=_unique(keys))
+        rows = self._collected("edges_of", _EDGES_OF, keys=_unique(keys))
         return sorted((_edge(row) for row in rows), key=lambda e: e.slot)
 
     def facts_of(self, keys: Collection[str]) -> list[FactRow]:
         if not keys:
             return []
-        rows = self._read("facts_of", _FACTS_OF, keys=_unique(keys))
+        rows = self._collected("facts_of", _FACTS_OF, keys=_unique(keys))
         facts = [FactRow(*(str(v) for v in row)) for row in rows]
         facts.sort(key=lambda f: (f.identifier_key, f.observation_id, f.name))
         return facts
@@ -940,7 +954,7 @@ class Neo4jTransaction:
     def consent_of(self, keys: Collection[str]) -> list[ConsentRow]:
         if not keys:
             return []
-        rows = self._read("consent_of", _CONSENT_OF, keys=_unique(keys))
+        rows = self._collected("consent_of", _CONSENT_OF, keys=_unique(keys))
         statements = [ConsentRow(*(str(v) for v in row)) for row in rows]
         statements.sort(key=lambda c: (c.subject_key, c.statement_id))
         return statements
@@ -948,7 +962,7 @@ class Neo4jTransaction:
     def get_profiles(self, profile_ids: Collection[str]) -> dict[str, ProfileRow]:
         if not profile_ids:
             return {}
-        rows = self._read("get_profiles", _GET_PROFILES, ids=_unique(profile_ids))
+        rows = self._collected("get_profiles", _GET_PROFILES, ids=_unique(profile_ids))
         profiles = sorted((_profile(row) for row in rows), key=lambda p: p.id)
         return {p.id: p for p in profiles}
 
@@ -995,7 +1009,7 @@ class Neo4jTransaction:
     def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
         if not ids:
             return {}
-        rows = self._read("resolve_aliases", _RESOLVE_ALIASES, ids=_unique(ids))
+        rows = self._collected("resolve_aliases", _RESOLVE_ALIASES, ids=_unique(ids))
         return {str(alias): str(target) for alias, target in rows}
 
     def id_in_use(self, profile_id: str) -> bool:
@@ -1066,8 +1080,8 @@ class Neo4jTransaction:
     def tombstoned(self, hashes: Collection[str]) -> set[str]:
         if not hashes:
             return set()
-        rows = self._read("tombstoned", _TOMBSTONED, hashes=_unique(hashes))
-        return {str(row[0]) for row in rows}
+        rows = self._collected("tombstoned", _TOMBSTONED, hashes=_unique(hashes))
+        return {str(h) for h in rows}
 
     def append_audit(self, rows: Sequence[AuditRow]) -> list[int]:
         if not rows:

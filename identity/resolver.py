@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graph.records import (
@@ -242,8 +242,8 @@ class Resolver:
         """
         outcome = outcome or BatchOutcome()
         growth = growth or Growth()
-        self._update_generic(tx, seeds)
-        cluster = self.gather(tx, seeds)
+        stored_seeds = self._update_generic(tx, seeds)
+        cluster = self.gather(tx, seeds, stored_seeds)
 
         eligible: list[CandidateEdge] = []
         cannot_links: list[tuple[str, str]] = []
@@ -304,8 +304,11 @@ class Resolver:
         outcome.touched_profiles = sorted(set(outcome.touched_profiles) | changed)
         return outcome
 
-    def _update_generic(self, tx: GraphTransaction, seeds: Collection[str]) -> None:
-        """Mark seeds over the frequency cap generic, and unmark those back under it."""
+    def _update_generic(
+        self, tx: GraphTransaction, seeds: Collection[str]
+    ) -> dict[str, StoredIdentifier]:
+        """Mark seeds over the frequency cap generic, and unmark those back under it;
+        returns the stored seeds with their marks as they are now."""
         counts = tx.neighbour_counts(seeds)
         wanted = generic_identifiers(counts, self._settings.guards)
         stored = tx.get_identifiers(seeds)
@@ -316,14 +319,29 @@ class Resolver:
         }
         if changes:
             tx.set_generic(changes)
+            stored = {
+                key: replace(ident, generic=changes[key]) if key in changes else ident
+                for key, ident in stored.items()
+            }
+        return stored
 
-    def gather(self, tx: GraphTransaction, seeds: Collection[str]) -> Cluster:
+    def gather(
+        self,
+        tx: GraphTransaction,
+        seeds: Collection[str],
+        stored_seeds: Mapping[str, StoredIdentifier] | None = None,
+    ) -> Cluster:
         """The seeds, their profiles' identifiers and everything reachable from them over
-        linking edges, never expanding through a generic identifier."""
+        linking edges, never expanding through a generic identifier. ``stored_seeds``, when
+        given, is what ``get_identifiers(seeds)`` answers now (saves reading it again)."""
         cluster = Cluster(set(), {}, {}, {}, set())
         frontier = set(seeds)
         while frontier:
-            cluster.identifiers.update(tx.get_identifiers(frontier))
+            if stored_seeds is not None:
+                cluster.identifiers.update(stored_seeds)
+                stored_seeds = None
+            else:
+                cluster.identifiers.update(tx.get_identifiers(frontier))
             frontier &= cluster.identifiers.keys()
             cluster.keys |= frontier
             cluster.generic |= {k for k in frontier if cluster.identifiers[k].generic}

@@ -1,5 +1,7 @@
 """Bearer-key authentication and role checks as one FastAPI dependency.
 
+The dependencies are ``async``: they only compute (a key's role is cached after its first
+use), and an async dependency saves the thread-pool hop a plain one costs per request.
 Every keyed router depends on ``authorize``: it reads ``Authorization: Bearer KEY``, finds
 the key's role (``identity.access.ApiKeys``, hashed keys in the store) and checks the role
 against ``api.roles.ROUTE_ROLES`` for the matched route. Missing, unknown or revoked key:
@@ -27,18 +29,19 @@ bearer = HTTPBearer(
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def service_of(request: Request) -> IdentityService:
+async def service_of(request: Request) -> IdentityService:
     service: IdentityService = request.app.state.service
     return service
 
 
-def authorize(
+async def authorize(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> KeyInfo:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send Authorization: Bearer KEY", _CHALLENGE)
-    key = service_of(request).keys.identify(credentials.credentials)
+    service: IdentityService = request.app.state.service
+    key = service.keys.identify(credentials.credentials)
     if key is None:
         raise ApiError(401, "unauthenticated", "unknown or revoked API key", _CHALLENGE)
     route = request.scope["route"]
@@ -51,7 +54,7 @@ def authorize(
     return key
 
 
-def known_query_only(request: Request) -> None:
+async def known_query_only(request: Request) -> None:
     """Refuse query parameters the route does not declare: a misspelt ``limt=10`` is an
     error, not a silently ignored wish."""
     declared = {p.alias for p in request.scope["route"].dependant.query_params}

@@ -66,7 +66,7 @@ class Metrics:
         self.splits.inc(split)
 
 
-def metrics_of(request: Request) -> Metrics:
+async def metrics_of(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 

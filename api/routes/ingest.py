@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Service, authorize, known_query_only
 from api.errors import ApiError
-from api.metrics import Metrics, metrics_of
+from api.metrics import Metrics
 from api.models import KEYED_ERRORS, MAX_BATCH, IngestOut
 from identity.errors import InputRefused, Refusal
 from identity.service import IdentityService, IngestReport
@@ -78,7 +78,7 @@ def _ingest(
     service: IdentityService, request: Request, items: list[tuple[int, object]]
 ) -> dict[str, Any]:
     report: IngestReport = service.ingest_items(items)
-    metrics: Metrics = metrics_of(request)
+    metrics: Metrics = request.app.state.metrics
     metrics.ingested(report.accepted, len(report.rejections), report.outcome)
     return report.to_dict()
 

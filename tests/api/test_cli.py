@@ -475,6 +475,13 @@ class TestLoadAfterCrash:
 
 
 class TestKeys:
+    @pytest.fixture
+    def store_name(self) -> str:
+        """Keys live in the store's meta settings, which the contract suite covers on
+        every store; the command itself is the same on both (and on Neo4j each of its
+        subprocesses costs seconds)."""
+        return "embedded"
+
     def test_create_prints_the_key_once_and_list_and_revoke_follow_it(self, cli: Cli) -> None:
         created = cli.run("keys", "create", "--role", "steward", "--label", "Sam").stdout
         key = created.splitlines()[-1]

@@ -1,0 +1,331 @@
+"""HTTP lookup benchmark: a live uvicorn on loopback, driven open-loop from another process.
+
+    python -m bench.http [--people 5000] [--rate 1000] [--seconds 10]
+                         [--batch-size 100] [--batch-rate 20] [--connections 64]
+
+Loads a generated population into a fresh embedded store, creates a reader key, starts
+``uvicorn`` in a subprocess (one worker, the app of ``api.app.create_app``) and then, from
+this process, sends a bounded number of requests on a fixed schedule: request *i* is due at
+``start + i / rate`` whatever happened to earlier ones (open loop, so a slow answer cannot
+slow the offered load down and hide its own queueing). Latency is measured from the time a
+request was due to the time its answer was read, so waiting for a free connection counts.
+
+Phases, each printing throughput and p50/p99/max latency:
+
+1. ``GET /healthz`` at the single-lookup rate: the HTTP floor (no key check, no store) on
+   the same server, the baseline the lookups are compared with;
+2. ``GET /v1/lookup`` of random stored identifiers at ``--rate`` for ``--seconds``;
+3. ``POST /v1/lookup/batch`` of ``--batch-size`` identifiers at ``--batch-rate``;
+4. the most single lookups the server answers: ``--connections`` requests kept in flight
+   (closed loop) for a bounded count.
+
+The client is a minimal asyncio HTTP/1.1 client over keep-alive connections, lighter than
+a general-purpose one, so that on a small machine the client starves the server as little
+as possible; the server runs in its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.bootstrap import build_service
+from bench.common import BENCH_SECRET
+from bench.generate import generate
+from identity.settings import Settings
+
+AIM_P99_MS = 10.0
+
+
+def app_from_env() -> FastAPI:
+    """The app uvicorn serves (``--factory``): the embedded store in IDGRAPH_DATA_DIR."""
+    settings = Settings(data_dir=Path(os.environ["IDGRAPH_DATA_DIR"]), secret=BENCH_SECRET)
+    return create_app(build_service(settings))
+
+
+@dataclass
+class Phase:
+    name: str
+    offered: int
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def report(self, unit: str = "requests", per_request: int = 1) -> str:
+        done = len(self.latencies)
+        if not done:
+            return f"{self.name:<34} no answers"
+        ordered = sorted(self.latencies)
+        p50 = statistics.median(ordered) * 1000
+        p99 = ordered[min(done - 1, int(done * 0.99))] * 1000
+        rate = done / self.seconds
+        bad = {s: n for s, n in self.statuses.items() if s != 200}
+        extra = f" non-200 {bad}" if bad else ""
+        throughput = f"{rate:7,.0f} req/s"
+        if per_request > 1:
+            throughput += f" ({rate * per_request:9,.0f} {unit}/s)"
+        return (
+            f"{self.name:<34} {done:6,} answers {throughput}"
+            f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  max {ordered[-1] * 1000:7.2f} ms{extra}"
+        )
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; answers are read by Content-Length."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(reader, writer)
+
+    async def request(self, raw: bytes) -> int:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def get(path: str, key: str | None = None) -> bytes:
+    auth = f"Authorization: Bearer {key}\r\n" if key else ""
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode()
+
+
+def post(path: str, body: bytes, key: str) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def open_loop(
+    name: str, port: int, requests: Sequence[bytes], rate: float, connections: int
+) -> Phase:
+    """Send ``requests`` at ``rate`` per second on their schedule over a pool of
+    connections; each latency runs from the request's due time to its answer."""
+    phase = Phase(name, len(requests))
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await Connection.open(port))
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+
+    async def one(index: int, raw: bytes) -> None:
+        due = start + index / rate
+        connection = await pool.get()
+        status = await connection.request(raw)
+        phase.latencies.append(loop.time() - due)
+        phase.statuses[status] = phase.statuses.get(status, 0) + 1
+        pool.put_nowait(connection)
+
+    tasks = []
+    for index, raw in enumerate(requests):
+        delay = start + index / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index, raw)))
+    await asyncio.gather(*tasks)
+    phase.seconds = loop.time() - start
+    while not pool.empty():
+        pool.get_nowait().close()
+    return phase
+
+
+async def closed_loop(name: str, port: int, requests: Sequence[bytes], connections: int) -> Phase:
+    """Keep ``connections`` requests in flight until every request is answered."""
+    phase = Phase(name, len(requests))
+    queue = list(reversed(requests))
+    loop = asyncio.get_running_loop()
+
+    async def worker() -> None:
+        connection = await Connection.open(port)
+        while queue:
+            raw = queue.pop()
+            sent = loop.time()
+            status = await connection.request(raw)
+            phase.latencies.append(loop.time() - sent)
+            phase.statuses[status] = phase.statuses.get(status, 0) + 1
+        connection.close()
+
+    started = loop.time()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    phase.seconds = loop.time() - started
+    return phase
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "IDGRAPH_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.http:app_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit("uvicorn exited before it answered") from None
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("uvicorn did not answer within 60 s")
+
+
+def load(data_dir: Path, people: int) -> tuple[list[tuple[str, str]], str, int]:
+    """Generate and load a population; the stored identifiers as (type, raw value), a
+    reader key and the number of profiles."""
+    raw, _ = generate(people, seed=13)
+    service = build_service(Settings(data_dir=data_dir, secret=BENCH_SECRET))
+    try:
+        observations = [service.parse(item).observation for item in raw]
+        for start in range(0, len(observations), 1000):
+            service.ingest(observations[start : start + 1000])
+        stored = sorted({(i.type, i.value) for obs in observations for i in obs.identifiers})
+        key = service.keys.create("reader", "bench")
+        profiles = service.counts()["profiles"]
+    finally:
+        service.store.close()
+    return stored, key, profiles
+
+
+def lookup_path(kind: str, value: str) -> str:
+    return "/v1/lookup?" + urllib.parse.urlencode({"type": kind, "value": value})
+
+
+async def run(args: argparse.Namespace, port: int, stored: list[tuple[str, str]], key: str) -> None:
+    rng = random.Random(5)
+    count = int(args.rate * args.seconds)
+    singles = [get(lookup_path(*rng.choice(stored)), key) for _ in range(count)]
+    batch_count = max(1, int(args.batch_rate * args.seconds))
+    batches = [
+        post(
+            "/v1/lookup/batch",
+            json.dumps(
+                {
+                    "identifiers": [
+                        {"type": t, "value": v}
+                        for t, v in (rng.choice(stored) for _ in range(args.batch_size))
+                    ]
+                }
+            ).encode(),
+            key,
+        )
+        for _ in range(batch_count)
+    ]
+    await closed_loop("warm-up", port, singles[:500], 8)
+    phases = [
+        await open_loop(
+            f"healthz at {args.rate:,.0f}/s (floor)",
+            port,
+            [get("/healthz")] * count,
+            args.rate,
+            args.connections,
+        ),
+        await open_loop(
+            f"single lookups at {args.rate:,.0f}/s", port, singles, args.rate, args.connections
+        ),
+    ]
+    batch = await open_loop(
+        f"batch of {args.batch_size} at {args.batch_rate:,.0f}/s",
+        port,
+        batches,
+        args.batch_rate,
+        args.connections,
+    )
+    most = await closed_loop("single lookups, 16 in flight", port, singles[: args.max_count], 16)
+    for phase in phases:
+        print(phase.report())
+    print(batch.report("identifiers", args.batch_size))
+    print(most.report())
+    single = phases[1]
+    ordered = sorted(single.latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    verdict = "met" if p99 < AIM_P99_MS else "missed"
+    print(f"aim: single-lookup p99 < {AIM_P99_MS:.0f} ms at {args.rate:,.0f}/s: {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=1000.0, help="single lookups per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--batch-rate", type=float, default=20.0, help="batches per second")
+    parser.add_argument("--connections", type=int, default=64, help="client connection pool")
+    parser.add_argument(
+        "--max-count", type=int, default=5000, help="requests of the closed-loop phase"
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="idgraph-bench-http-") as scratch:
+        data_dir = Path(scratch) / "data"
+        stored, key, profiles = load(data_dir, args.people)
+        port = free_port()
+        server = start_server(data_dir, port)
+        try:
+            print(
+                f"uvicorn on 127.0.0.1:{port}, embedded store: {profiles:,} profiles,"
+                f" {len(stored):,} identifiers; client and server in separate processes,"
+                f" {os.cpu_count()} CPUs"
+            )
+            asyncio.run(run(args, port, stored, key))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -169,18 +169,22 @@ def split_full_name(value: str) -> tuple[str, str, str]:
     return words[0], " ".join(words[1:-1]), words[-1]
 
 
+# Memoized: a load repeats the same names, places and dates many times.
 _NORMALIZERS = {
-    "first_name": normalize_name,
-    "middle_name": normalize_name,
-    "last_name": normalize_name,
-    "date_of_birth": normalize_date,
-    "gender": normalize_gender,
-    "address": normalize_address,
-    "city": normalize_place,
-    "postcode": normalize_code,
-    "region": normalize_place,
-    "country": normalize_code,
-    "national_id": normalize_code,
+    name: functools.lru_cache(maxsize=1 << 16)(normalize)
+    for name, normalize in {
+        "first_name": normalize_name,
+        "middle_name": normalize_name,
+        "last_name": normalize_name,
+        "date_of_birth": normalize_date,
+        "gender": normalize_gender,
+        "address": normalize_address,
+        "city": normalize_place,
+        "postcode": normalize_code,
+        "region": normalize_place,
+        "country": normalize_code,
+        "national_id": normalize_code,
+    }.items()
 }
 
 

@@ -195,6 +195,22 @@ class TestEvidence:
         assert total == pytest.approx(evidence["total_bits"], abs=0.05)
 
 
+class TestErasure:
+    def test_an_erased_person_is_not_matched_by_later_loads(self, service: IdentityService) -> None:
+        ann_email, ann_cookie = ("email", "ann@example.com"), ("cookie", "pos-ann")
+        service.ingest(
+            [
+                observe(service, ann_email, attributes=ANN),
+                observe(service, ann_cookie, attributes=ANN),
+            ]
+        )
+        service.privacy.erase_profile(service.lookup(*ann_email).id, "privacy-1")
+        again = ("cookie", "kiosk-7")
+        service.ingest([observe(service, again, attributes=ANN, day=5)])
+        assert service.lookup(*again).identifiers == [key(service, again)]
+        assert fuzzy_edges(service) == []
+
+
 class TestFuzzyDisabled:
     def test_without_fuzzy_matching_attributes_join_nothing(self, settings: Settings) -> None:
         service = build_service(settings.with_overrides(fuzzy_enabled=False))

@@ -15,19 +15,24 @@ Phases, each printing throughput and p50/p99/max latency:
 1. ``GET /healthz`` at the single-lookup rate: the HTTP floor (no key check, no store) on
    the same server, the baseline the lookups are compared with;
 2. ``GET /v1/lookup`` of random stored identifiers at ``--rate`` for ``--seconds``;
-3. ``POST /v1/lookup/batch`` of ``--batch-size`` identifiers at ``--batch-rate``;
-4. the most single lookups the server answers: ``--connections`` requests kept in flight
+3. the same at ``--low-rate``, to show the latency where the server keeps up;
+4. ``POST /v1/lookup/batch`` of ``--batch-size`` identifiers at ``--batch-rate``;
+5. the most single lookups the server answers: ``--connections`` requests kept in flight
    (closed loop) for a bounded count.
 
 The client is a minimal asyncio HTTP/1.1 client over keep-alive connections, lighter than
 a general-purpose one, so that on a small machine the client starves the server as little
-as possible; the server runs in its own process.
+as possible; the server runs in its own process. uvicorn uses ``uvloop`` and
+``httptools`` when they are installed (``pip install uvloop httptools``, as
+``uvicorn[standard]`` does), and so does the client; the first line of the output says
+which ran.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import random
@@ -137,25 +142,25 @@ async def open_loop(
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
         pool.put_nowait(await Connection.open(port))
-    loop = asyncio.get_running_loop()
-    start = loop.time() + 0.05
+    clock = time.perf_counter  # uvloop's loop.time() ticks in whole milliseconds
+    start = clock() + 0.05
 
     async def one(index: int, raw: bytes) -> None:
         due = start + index / rate
         connection = await pool.get()
         status = await connection.request(raw)
-        phase.latencies.append(loop.time() - due)
+        phase.latencies.append(clock() - due)
         phase.statuses[status] = phase.statuses.get(status, 0) + 1
         pool.put_nowait(connection)
 
     tasks = []
     for index, raw in enumerate(requests):
-        delay = start + index / rate - loop.time()
+        delay = start + index / rate - clock()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(index, raw)))
     await asyncio.gather(*tasks)
-    phase.seconds = loop.time() - start
+    phase.seconds = clock() - start
     while not pool.empty():
         pool.get_nowait().close()
     return phase
@@ -165,22 +170,27 @@ async def closed_loop(name: str, port: int, requests: Sequence[bytes], connectio
     """Keep ``connections`` requests in flight until every request is answered."""
     phase = Phase(name, len(requests))
     queue = list(reversed(requests))
-    loop = asyncio.get_running_loop()
+    clock = time.perf_counter
 
     async def worker() -> None:
         connection = await Connection.open(port)
         while queue:
             raw = queue.pop()
-            sent = loop.time()
+            sent = clock()
             status = await connection.request(raw)
-            phase.latencies.append(loop.time() - sent)
+            phase.latencies.append(clock() - sent)
             phase.statuses[status] = phase.statuses.get(status, 0) + 1
         connection.close()
 
-    started = loop.time()
+    started = clock()
     await asyncio.gather(*(worker() for _ in range(connections)))
-    phase.seconds = loop.time() - started
+    phase.seconds = clock() - started
     return phase
+
+
+def _have(fast: str, fallback: str) -> str:
+    """What uvicorn's ``auto`` settings pick: the optional fast package when installed."""
+    return fast if importlib.util.find_spec(fast) else fallback
 
 
 def free_port() -> int:
@@ -275,6 +285,13 @@ async def run(args: argparse.Namespace, port: int, stored: list[tuple[str, str]]
         await open_loop(
             f"single lookups at {args.rate:,.0f}/s", port, singles, args.rate, args.connections
         ),
+        await open_loop(
+            f"single lookups at {args.low_rate:,.0f}/s",
+            port,
+            singles[: int(args.low_rate * args.seconds)],
+            args.low_rate,
+            args.connections,
+        ),
     ]
     batch = await open_loop(
         f"batch of {args.batch_size} at {args.batch_rate:,.0f}/s",
@@ -302,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=1000.0, help="single lookups per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument(
+        "--low-rate", type=float, default=250.0, help="single lookups per second, second run"
+    )
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--batch-rate", type=float, default=20.0, help="batches per second")
     parser.add_argument("--connections", type=int, default=64, help="client connection pool")
@@ -316,11 +336,17 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(data_dir, port)
         try:
             print(
-                f"uvicorn on 127.0.0.1:{port}, embedded store: {profiles:,} profiles,"
+                f"uvicorn on 127.0.0.1:{port} (loop {_have('uvloop', 'asyncio')}, http"
+                f" {_have('httptools', 'h11')}), embedded store: {profiles:,} profiles,"
                 f" {len(stored):,} identifiers; client and server in separate processes,"
                 f" {os.cpu_count()} CPUs"
             )
-            asyncio.run(run(args, port, stored, key))
+            if importlib.util.find_spec("uvloop"):
+                import uvloop
+
+                uvloop.run(run(args, port, stored, key))
+            else:
+                asyncio.run(run(args, port, stored, key))
         finally:
             server.terminate()
             server.wait(timeout=30)

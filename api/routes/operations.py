@@ -14,7 +14,7 @@ router = APIRouter(tags=["operations"], responses=PUBLIC_ERRORS)
 
 
 @router.get("/healthz", response_model=HealthOut, summary="The process answers")
-def healthz(service: Service) -> dict[str, str]:
+async def healthz(service: Service) -> dict[str, str]:
     return {"status": "ok", "store": service.store.name}
 
 

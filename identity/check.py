@@ -22,7 +22,6 @@ from functools import partial
 from operator import methodcaller
 
 from graph.store import GraphStore, GraphTransaction
-from identity.guards import generic_identifiers
 from identity.partition import CandidateEdge, partition_cluster
 from identity.profile import build_document, consent_document
 from identity.resolver import LINKING_STATUSES, STATUS_APPROVED, STATUS_REJECTED, Resolver
@@ -122,9 +121,7 @@ class InvariantCheck:
                 problems.append(
                     f"profile {pid} lists {len(listed)} identifiers, {len(actual)} belong to it"
                 )
-        wanted_generic = generic_identifiers(
-            tx.neighbour_counts(cluster.keys), self._settings.guards
-        )
+        wanted_generic = self._resolver.generic_reasons(tx, cluster.keys)
         for key in sorted(cluster.keys):
             marked = bool(cluster.identifiers[key].generic)
             if marked != (key in wanted_generic):

@@ -23,7 +23,8 @@ Rules written down here:
   identifiers), so profiles do not depend on when a file was loaded.
 - An identifier linked to more identifiers of a type than the frequency cap allows
   becomes generic: it stays stored and searchable (as its own profile) but its edges no
-  longer join; the profiles it had joined are re-resolved.
+  longer join; the profiles it had joined are re-resolved. Fuzzy edges are not counted
+  (look-alike records are not a shared identifier; see ``identity.guards``).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from graph.records import (
 )
 from graph.store import GraphTransaction
 from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
-from identity.guards import generic_identifiers
+from identity.guards import generic_identifiers, neighbour_counts_from_edges
 from identity.observation import Observation
 from identity.partition import CandidateEdge, partition_cluster
 from identity.profile import (
@@ -304,13 +305,27 @@ class Resolver:
         outcome.touched_profiles = sorted(set(outcome.touched_profiles) | changed)
         return outcome
 
+    def generic_reasons(self, tx: GraphTransaction, keys: Collection[str]) -> dict[str, str]:
+        """The keys the frequency cap makes generic, with the reason. The store's count
+        (one aggregate query) is an upper bound; only keys over the cap by it are
+        recounted from their edges without the fuzzy ones (see ``identity.guards``)."""
+        guards = self._settings.guards
+        over = generic_identifiers(tx.neighbour_counts(keys), guards)
+        if not over:
+            return {}
+        linked = [
+            (e.left, e.right)
+            for e in tx.edges_of(over)
+            if e.status in LINKING_STATUSES and e.matcher != FUZZY_MATCHER
+        ]
+        return generic_identifiers(neighbour_counts_from_edges(linked, over), guards)
+
     def _update_generic(
         self, tx: GraphTransaction, seeds: Collection[str]
     ) -> dict[str, StoredIdentifier]:
         """Mark seeds over the frequency cap generic, and unmark those back under it;
         returns the stored seeds with their marks as they are now."""
-        counts = tx.neighbour_counts(seeds)
-        wanted = generic_identifiers(counts, self._settings.guards)
+        wanted = self.generic_reasons(tx, seeds)
         stored = tx.get_identifiers(seeds)
         changes = {
             key: wanted.get(key, "")
@@ -332,7 +347,9 @@ class Resolver:
         stored_seeds: Mapping[str, StoredIdentifier] | None = None,
     ) -> Cluster:
         """The seeds, their profiles' identifiers and everything reachable from them over
-        linking edges, never expanding through a generic identifier. ``stored_seeds``, when
+        linking edges that can join (approved, or weighing enough: a held edge of the review
+        band can never join, so the profile behind it cannot change the partition and is not
+        read), never expanding through a generic identifier. ``stored_seeds``, when
         given, is what ``get_identifiers(seeds)`` answers now (saves reading it again)."""
         cluster = Cluster(set(), {}, {}, {}, set())
         frontier = set(seeds)
@@ -357,7 +374,9 @@ class Resolver:
                 reached.update(json.loads(row.identifiers))
             for edge in tx.edges_of(frontier - cluster.generic):
                 cluster.edges[edge.slot] = edge
-                if edge.status in LINKING_STATUSES:
+                if edge.status in LINKING_STATUSES and (
+                    edge.status == STATUS_APPROVED or self.joins(edge)
+                ):
                     reached.update((edge.left, edge.right))
             frontier = reached - cluster.keys
         return cluster

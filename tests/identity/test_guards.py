@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from identity.guards import GuardSettings, broken_limit, generic_identifiers, limit_counters
+from identity.guards import (
+    GuardSettings,
+    broken_limit,
+    generic_identifiers,
+    limit_counters,
+    neighbour_counts_from_edges,
+)
 
 DEFAULTS = GuardSettings()
 SAMPLE_KEYS = [
@@ -173,4 +179,20 @@ class TestGenericIdentifiers:
         counts = {"email:a@x.com": {"cookie": 2, "phone": 9}, "email:b@x.com": {"cookie": 1}}
         assert generic_identifiers(counts, guards) == {
             "email:a@x.com": "generic: linked to 2 distinct cookie identifiers (cap 1)"
+        }
+
+
+class TestNeighbourCountsFromEdges:
+    def test_counts_distinct_others_per_type_for_the_asked_keys(self) -> None:
+        edges = [
+            ("cookie:pc", "email:a@x.com"),
+            ("cookie:pc", "email:b@x.com"),
+            ("cookie:pc", "email:b@x.com"),
+            ("customer_id:crm/1", "cookie:pc"),
+            ("email:a@x.com", "phone:+12125550100"),
+        ]
+        counts = neighbour_counts_from_edges(edges, ["cookie:pc", "phone:+12125550100"])
+        assert counts == {
+            "cookie:pc": {"email": 2, "customer_id": 1},
+            "phone:+12125550100": {"email": 1},
         }

@@ -215,3 +215,39 @@ class TestCannotLink:
 
 def _all_edges(service: IdentityService) -> list[EdgeRow]:
     return service.store.read(lambda tx: tx.edge_page(None, 10_000))
+
+
+class TestFuzzyEdgesAndTheCap:
+    def test_look_alike_records_do_not_make_an_email_generic(
+        self, service: IdentityService
+    ) -> None:
+        ann: Ident = ("email", "ann@example.com")
+        namesakes = [f"email:ann{i}@example.org" for i in range(5)]
+        service.ingest([observe(service, ann, ("customer_id", "crm/A1"))])
+        service.ingest([observe(service, ("email", n.partition(":")[2])) for n in namesakes])
+        at = "2026-01-01T12:00:00Z"
+        review = [
+            EdgeRow(
+                *sorted((key(service, ann), n)),
+                "fuzzy",
+                "fellegi_sunter",
+                0.7,
+                "held",
+                "crm",
+                "{}",
+                at,
+                at,
+                reason="review band: p=0.7000",
+            )
+            for n in namesakes
+        ]
+        service.store.write(lambda tx: tx.upsert_edges(review))
+        service.ingest([observe(service, ann, ("customer_id", "crm/A1"), day=2)])
+        assert (
+            service.store.read(lambda tx: tx.get_identifiers([key(service, ann)]))[
+                key(service, ann)
+            ].generic
+            == ""
+        )
+        assert same_profile(service, ann, ("customer_id", "crm/A1"))
+        assert_check_passes(service)

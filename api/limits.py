@@ -1,5 +1,8 @@
 """The request size limit: a body over the limit is refused with 413 before the route
-reads it whole (by its Content-Length, or while it streams in without one)."""
+reads it whole (by its Content-Length, or while it streams in without one).
+
+Not FastAPI's own ``max_body_size``: its 413 for an oversized Content-Length is plain
+text, and every answer of this API carries the one JSON error body."""
 
 from __future__ import annotations
 

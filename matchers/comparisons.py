@@ -202,6 +202,24 @@ class StringComparison(Comparison):
         return Outcome(len(self.levels) - 1, a, b)
 
 
+class EmailLocalComparison(StringComparison):
+    """Email local parts: like ``StringComparison``, but two parts whose digits differ
+    are ``else`` unless equal: ``bob.nguyen622`` and ``bob.nguyen625`` are two accounts
+    numbered apart (often two people of one name), not a typo."""
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        outcome = super().compare(left, right)
+        if outcome is None or outcome.level in (0, len(self.levels) - 1):
+            return outcome
+        if _digits(outcome.left) != _digits(outcome.right):
+            return Outcome(len(self.levels) - 1, outcome.left, outcome.right)
+        return outcome
+
+
+def _digits(value: str) -> str:
+    return "".join(c for c in value if c.isdigit())
+
+
 class AddressComparison(Comparison):
     """Street addresses: exact; similar at two thresholds (the better of token-set
     similarity, so word order and a missing second line do not count against, and
@@ -375,5 +393,5 @@ def default_comparisons() -> tuple[Comparison, ...]:
         ExactComparison("gender"),
         location_comparison(),
         CodeComparison("national_id", typos=(1, 2)),
-        StringComparison("email_local", term_frequency=True),
+        EmailLocalComparison("email_local", term_frequency=True),
     )

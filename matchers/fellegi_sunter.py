@@ -307,8 +307,11 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
             "u": [0.003, 0.002, 0.03, 0.005, 0.96],
         },
         "date_of_birth": {
+            # One person's records rarely disagree on the birth date beyond a typo: a
+            # namesake at the same address with another date (a parent and a child of
+            # one name) must not reach the merge threshold.
             "levels": ["exact", "day_month_swapped", "one_digit_off", "same_year", "else"],
-            "m": [0.9, 0.01, 0.04, 0.02, 0.03],
+            "m": [0.943, 0.01, 0.04, 0.002, 0.005],
             "u": [0.00004, 0.00002, 0.0005, 0.012, 0.98744],
         },
         "gender": {

@@ -9,6 +9,7 @@ from matchers.comparisons import (
     CodeComparison,
     Comparison,
     DateComparison,
+    EmailLocalComparison,
     NameComparison,
     location_comparison,
 )
@@ -83,6 +84,20 @@ class TestCodeComparison:
     def test_levels(self, right: str, expected: str) -> None:
         ids = CodeComparison("national_id", typos=(1, 2))
         assert level(ids, {"national_id": "1234567"}, {"national_id": right}) == expected
+
+
+class TestEmailLocalComparison:
+    @pytest.mark.parametrize(
+        ("right", "expected"),
+        [
+            pytest.param("bobnguyen622", "exact", id="equal"),
+            pytest.param("bobnguyn622", "jaro_winkler>=0.9", id="a typo with the same number"),
+            pytest.param("bobnguyen625", "else", id="numbered apart: another account"),
+        ],
+    )
+    def test_levels(self, right: str, expected: str) -> None:
+        local = EmailLocalComparison("email_local")
+        assert level(local, {"email_local": "bobnguyen622"}, {"email_local": right}) == expected
 
 
 class TestAddressComparison:

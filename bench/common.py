@@ -33,14 +33,20 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+SERVER_PIDS: list[int] = []
+"""The process of the local Neo4j started for this run (for ``cpu_seconds``)."""
+
+
 @contextmanager
 def _local_neo4j(home: Path) -> Iterator[str]:
     from graph import neo4j_local
 
     server = neo4j_local.start(home)
+    SERVER_PIDS.append(server.pid)
     try:
         yield server.uri
     finally:
+        SERVER_PIDS.remove(server.pid)
         neo4j_local.stop(home)
 
 
@@ -49,6 +55,15 @@ def neo4j_server(args: argparse.Namespace, scratch: Path) -> AbstractContextMana
     if args.store != "neo4j" or args.neo4j_uri:
         return nullcontext(args.neo4j_uri)
     return _local_neo4j(scratch / "neo4j")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def bench_settings(args: argparse.Namespace, data_dir: Path, uri: str | None) -> Settings:

@@ -12,18 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_params import STORE_PARAMS, TEST_SECRET, _wipe_neo4j
 
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
 from identity.service import IdentityService
 from identity.settings import Settings
-
-TEST_SECRET = "test-secret-0123456789"
-
-STORE_PARAMS = [
-    pytest.param("embedded", id="embedded"),
-    pytest.param("neo4j", id="neo4j", marks=pytest.mark.neo4j),
-]
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +43,6 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         }
     finally:
         neo4j_local.stop(data_dir)
-
-
-def _wipe_neo4j(neo4j_uri: str, neo4j_user: str, neo4j_password: str, neo4j_database: str) -> None:
-    """Delete every node and relationship; constraints and indexes stay (start-up keeps
-    them idempotently). Takes the keys of ``neo4j_settings``."""
-    from graph.neo4j_store import shared_driver
-
-    driver = shared_driver(neo4j_uri, neo4j_user, neo4j_password)
-    with driver.session(database=neo4j_database) as session:
-        session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        ).consume()
 
 
 @pytest.fixture(params=STORE_PARAMS)

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import STORE_PARAMS, TEST_SECRET, _wipe_neo4j
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from resolution_helpers import assert_check_passes, export_without_ids, partition
+from store_params import STORE_PARAMS, TEST_SECRET, _wipe_neo4j
 
 from api.bootstrap import build_service
 from identity.service import IdentityService

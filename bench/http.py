@@ -1,6 +1,6 @@
 """HTTP lookup benchmark: a live uvicorn on loopback, driven open-loop from another process.
 
-    python -m bench.http [--people 5000] [--rate 1000] [--seconds 10]
+    python -m bench.http [--people 5000] [--rate 1000] [--seconds 10] [--workers 1]
                          [--batch-size 100] [--batch-rate 20] [--connections 64]
 
 Loads a generated population into a fresh embedded store, creates a reader key, starts
@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +71,8 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    server_cpu: float = 0.0
+    """CPU seconds the server process used during the phase (user + system)."""
 
     def report(self, unit: str = "requests", per_request: int = 1) -> str:
         done = len(self.latencies)
@@ -85,9 +87,11 @@ class Phase:
         throughput = f"{rate:7,.0f} req/s"
         if per_request > 1:
             throughput += f" ({rate * per_request:9,.0f} {unit}/s)"
+        cpu = self.server_cpu / done * 1000
         return (
             f"{self.name:<34} {done:6,} answers {throughput}"
-            f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  max {ordered[-1] * 1000:7.2f} ms{extra}"
+            f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  max {ordered[-1] * 1000:7.2f} ms"
+            f"  server CPU {cpu:5.2f} ms/req{extra}"
         )
 
 
@@ -188,6 +192,26 @@ async def closed_loop(name: str, port: int, requests: Sequence[bytes], connectio
     return phase
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a process and its children (uvicorn's workers),
+    from Linux ``/proc``."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    ticks = 0
+    for each in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(pid: int, phase: Awaitable[Phase]) -> Phase:
+    """Run a phase and note the server's CPU time it took: on a shared machine the
+    latencies say how long requests waited, the CPU time what each one cost."""
+    before = cpu_seconds(pid)
+    done = await phase
+    done.server_cpu = cpu_seconds(pid) - before
+    return done
+
+
 def _have(fast: str, fallback: str) -> str:
     """What uvicorn's ``auto`` settings pick: the optional fast package when installed."""
     return fast if importlib.util.find_spec(fast) else fallback
@@ -200,7 +224,7 @@ def free_port() -> int:
         return port
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "IDGRAPH_DATA_DIR": str(data_dir)}
     server = subprocess.Popen(
         [
@@ -216,6 +240,8 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(workers),
         ],
         env=env,
     )
@@ -253,7 +279,9 @@ def lookup_path(kind: str, value: str) -> str:
     return "/v1/lookup?" + urllib.parse.urlencode({"type": kind, "value": value})
 
 
-async def run(args: argparse.Namespace, port: int, stored: list[tuple[str, str]], key: str) -> None:
+async def run(
+    args: argparse.Namespace, port: int, pid: int, stored: list[tuple[str, str]], key: str
+) -> None:
     rng = random.Random(5)
     count = int(args.rate * args.seconds)
     singles = [get(lookup_path(*rng.choice(stored)), key) for _ in range(count)]
@@ -274,33 +302,46 @@ async def run(args: argparse.Namespace, port: int, stored: list[tuple[str, str]]
         for _ in range(batch_count)
     ]
     await closed_loop("warm-up", port, singles[:500], 8)
+    low = singles[: int(args.low_rate * args.seconds)]
     phases = [
-        await open_loop(
-            f"healthz at {args.rate:,.0f}/s (floor)",
-            port,
-            [get("/healthz")] * count,
-            args.rate,
-            args.connections,
+        await measured(
+            pid,
+            open_loop(
+                f"healthz at {args.rate:,.0f}/s (floor)",
+                port,
+                [get("/healthz")] * count,
+                args.rate,
+                args.connections,
+            ),
         ),
-        await open_loop(
-            f"single lookups at {args.rate:,.0f}/s", port, singles, args.rate, args.connections
+        await measured(
+            pid,
+            open_loop(
+                f"single lookups at {args.rate:,.0f}/s",
+                port,
+                singles,
+                args.rate,
+                args.connections,
+            ),
         ),
-        await open_loop(
-            f"single lookups at {args.low_rate:,.0f}/s",
-            port,
-            singles[: int(args.low_rate * args.seconds)],
-            args.low_rate,
-            args.connections,
+        await measured(
+            pid,
+            open_loop(f"single lookups at {args.low_rate:,.0f}/s", port, low, args.low_rate, 16),
         ),
     ]
-    batch = await open_loop(
-        f"batch of {args.batch_size} at {args.batch_rate:,.0f}/s",
-        port,
-        batches,
-        args.batch_rate,
-        args.connections,
+    batch = await measured(
+        pid,
+        open_loop(
+            f"batch of {args.batch_size} at {args.batch_rate:,.0f}/s",
+            port,
+            batches,
+            args.batch_rate,
+            args.connections,
+        ),
     )
-    most = await closed_loop("single lookups, 16 in flight", port, singles[: args.max_count], 16)
+    most = await measured(
+        pid, closed_loop("single lookups, 16 in flight", port, singles[: args.max_count], 16)
+    )
     for phase in phases:
         print(phase.report())
     print(batch.report("identifiers", args.batch_size))
@@ -326,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-rate", type=float, default=20.0, help="batches per second")
     parser.add_argument("--connections", type=int, default=64, help="client connection pool")
     parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (CPU is per worker)"
+    )
+    parser.add_argument(
         "--max-count", type=int, default=5000, help="requests of the closed-loop phase"
     )
     args = parser.parse_args(argv)
@@ -333,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = Path(scratch) / "data"
         stored, key, profiles = load(data_dir, args.people)
         port = free_port()
-        server = start_server(data_dir, port)
+        server = start_server(data_dir, port, args.workers)
         try:
             print(
                 f"uvicorn on 127.0.0.1:{port} (loop {_have('uvloop', 'asyncio')}, http"
@@ -344,9 +388,9 @@ def main(argv: list[str] | None = None) -> int:
             if importlib.util.find_spec("uvloop"):
                 import uvloop
 
-                uvloop.run(run(args, port, stored, key))
+                uvloop.run(run(args, port, server.pid, stored, key))
             else:
-                asyncio.run(run(args, port, stored, key))
+                asyncio.run(run(args, port, server.pid, stored, key))
         finally:
             server.terminate()
             server.wait(timeout=30)

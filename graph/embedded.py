@@ -422,6 +422,13 @@ class SqliteTransaction:
             [(alias, target) for target, alias in pairs],
         )
 
+    def delete_aliases_to(self, targets: Collection[str]) -> int:
+        cursor = self._db.execute(
+            "DELETE FROM aliases WHERE target IN (SELECT value FROM json_each(?))",
+            (_keys(targets),),
+        )
+        return cursor.rowcount
+
     def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
         if not ids:
             return {}

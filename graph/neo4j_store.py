@@ -342,6 +342,13 @@ MATCH (p:Profile {id: pid})
 DETACH DELETE p
 """
 
+_DELETE_ALIASES_TO: Final = """
+UNWIND $targets AS target
+OPTIONAL MATCH (a:Alias {target: target})
+DETACH DELETE a
+RETURN count(a) AS removed
+"""
+
 # Row by row in a subquery, so a later pair sees the aliases written by an earlier one
 # (the embedded store's order of effects).
 _ADD_ALIASES: Final = """
@@ -1005,6 +1012,12 @@ class Neo4jTransaction:
             _ADD_ALIASES,
             rows=[{"alias": alias, "target": target} for alias, target in aliases.items()],
         )
+
+    def delete_aliases_to(self, targets: Collection[str]) -> int:
+        if not targets:
+            return 0
+        rows = self._read("delete_aliases_to", _DELETE_ALIASES_TO, targets=_unique(targets))
+        return int(rows[0][0])
 
     def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
         if not ids:

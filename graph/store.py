@@ -138,6 +138,10 @@ class GraphTransaction(Protocol):
         """Record ``alias -> target``; aliases already pointing at a new alias are re-pointed
         to its target, so resolving an alias is always one step."""
 
+    def delete_aliases_to(self, targets: Collection[str]) -> int:
+        """Remove every alias pointing at one of ``targets`` (profiles erased whole, whose
+        old IDs must stop resolving); the number removed."""
+
     def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
         """The target of each ID that is an alias."""
 

@@ -97,6 +97,7 @@ class Privacy:
         }
         if emptied:
             tx.delete_profiles(emptied)
+            tx.delete_aliases_to(emptied)
         if survivors:
             self._resolver.reresolve(tx, survivors, rebuild_all=True)
         now = utc_now()

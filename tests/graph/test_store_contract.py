@@ -404,6 +404,19 @@ class TestAddAliases:
         assert read(store, lambda tx: tx.counts())["aliases"] == 4
 
 
+class TestDeleteAliasesTo:
+    def test_removes_the_aliases_of_the_targets_only(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.add_aliases({"p-2": "p-1", "p-3": "p-1", "p-5": "p-4"}))
+        removed = write(store, lambda tx: tx.delete_aliases_to(["p-1", "p-9"]))
+        assert removed == 2
+        assert read(store, lambda tx: tx.resolve_aliases(["p-2", "p-3", "p-5"])) == {"p-5": "p-4"}
+
+    def test_no_targets_removes_nothing(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.add_aliases({"p-2": "p-1"}))
+        assert write(store, lambda tx: tx.delete_aliases_to([])) == 0
+        assert read(store, lambda tx: tx.counts())["aliases"] == 1
+
+
 class TestResolveAliases:
     def test_answers_aliases_only(self, store: GraphStore) -> None:
         write(store, lambda tx: tx.put_profiles([profile("p-1")]))

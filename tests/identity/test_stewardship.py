@@ -259,12 +259,6 @@ class TestErase:
 
 
 class TestEraseAMergedPerson:
-    @pytest.mark.xfail(
-        reason="known bug: the store seam has no way to delete aliases, so an alias of an"
-        " erased profile stays and points to nothing (idgraph check reports it); needs"
-        " GraphTransaction.delete_aliases in graph/ (not owned by this change)",
-        strict=True,
-    )
     def test_the_aliases_of_an_erased_profile_go_with_it(self, service: IdentityService) -> None:
         service.ingest([observe(service, ANN_EMAIL, day=1), observe(service, ANN_PHONE, day=2)])
         younger = pid(service, ANN_PHONE)

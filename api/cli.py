@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.bootstrap import build_service
+from api.fit_model import fit_model
 from graph.store import StoreError
 from identity.access import Role
 from identity.errors import ConfigurationError, InputRefused, NotFound
@@ -65,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     key_commands.add_parser("list", help="every key: digest prefix, role, label, dates")
     revoke = key_commands.add_parser("revoke", help="revoke a key by its digest (prefix)")
     revoke.add_argument("digest", help="the digest or at least its first 6 characters")
+
+    fit = commands.add_parser("fit-model", help="fit the fuzzy match model to an NDJSON file")
+    fit.add_argument("file", type=Path)
+    fit.add_argument("--out", type=Path, required=True, help="the model JSON to write")
+    fit.add_argument("--seed", type=int, default=0, help="for the random pairs that give u")
 
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -232,6 +238,7 @@ _COMMANDS = {
     "check": _check,
     "erase": _erase,
     "keys": _keys,
+    "fit-model": fit_model,
 }
 
 if __name__ == "__main__":

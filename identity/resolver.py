@@ -63,6 +63,7 @@ from identity.settings import Settings
 from identity.timeutil import utc_now
 from matchers.deterministic import CoOccurrenceMatcher
 from matchers.fuzzy import MATCHER_NAME as FUZZY_MATCHER
+from matchers.fuzzy import FuzzyMatcher
 
 STATUS_JOINED = "joined"
 STATUS_WEAK = "weak"
@@ -117,7 +118,9 @@ class Resolver:
         self.fuzzy: FuzzyLinker | None = None
         self._fuzzy_threshold = fuzzy_linker(settings.merge_threshold).merge_threshold
         if settings.fuzzy_enabled:
-            self.fuzzy = fuzzy_linker(settings.merge_threshold)
+            fitted = settings.fuzzy_model
+            matcher = None if fitted is None else FuzzyMatcher(model=fitted)
+            self.fuzzy = fuzzy_linker(settings.merge_threshold, matcher)
 
     def joins(self, edge: EdgeRow) -> bool:
         """Whether the edge weighs enough to join: a fuzzy edge (a match probability) at

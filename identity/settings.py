@@ -6,6 +6,7 @@ Precedence: built-in defaults, then the TOML file named by ``IDGRAPH_CONFIG`` (o
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -16,6 +17,7 @@ from typing import Any
 
 from identity.errors import ConfigurationError
 from identity.guards import GuardSettings
+from matchers.fellegi_sunter import FellegiSunterModel
 
 DEFAULT_BLOCKED_VALUES: Mapping[str, frozenset[str]] = {
     "email": frozenset(
@@ -90,6 +92,9 @@ class Settings:
     """Sources from most to least trusted, for ``source_priority`` attributes."""
     fuzzy_enabled: bool = True
     """Link records by person attributes (matchers/fuzzy.py) besides shared identifiers."""
+    fuzzy_model: FellegiSunterModel | None = None
+    """A match model fitted to the data (``idgraph fit-model``; the ``fuzzy_model`` setting
+    names its JSON file); None: the shipped default model."""
     secret: str = ""
     """Key for profile IDs (and later tombstones). Empty: a random key kept in the store."""
 
@@ -149,6 +154,7 @@ _ENV_FIELDS: Mapping[str, tuple[str, type]] = {
     "NEO4J_PASSWORD": ("neo4j_password", str),
     "NEO4J_DATABASE": ("neo4j_database", str),
     "IDGRAPH_SECRET": ("secret", str),
+    "IDGRAPH_FUZZY_MODEL": ("fuzzy_model", Path),
 }
 
 
@@ -166,10 +172,19 @@ def load_settings(
                 values[name] = kind(env[variable])
             except ValueError as e:
                 raise ConfigurationError(f"{variable}={env[variable]!r}: {e}") from e
+    if values.get("fuzzy_model") is not None:
+        values["fuzzy_model"] = load_fuzzy_model(Path(values["fuzzy_model"]))
     try:
         return Settings(**values)
     except TypeError as e:
         raise ConfigurationError(str(e)) from e
+
+
+def load_fuzzy_model(path: Path) -> FellegiSunterModel:
+    try:
+        return FellegiSunterModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConfigurationError(f"fuzzy_model {path}: not a model file ({e})") from e
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

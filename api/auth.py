@@ -55,19 +55,25 @@ async def authorize(
 
 
 async def known_query_only(request: Request) -> None:
-    """Refuse query parameters the route does not declare: a misspelt ``limt=10`` is an
-    error, not a silently ignored wish."""
+    """Refuse query parameters the route does not declare, and any given twice (every
+    parameter here is a single value): a misspelt ``limt=10`` or a repeated ``type=`` is an
+    error, not a silently ignored or silently chosen wish."""
     declared = {p.alias for p in request.scope["route"].dependant.query_params}
-    unknown = sorted(set(request.query_params) - declared)
-    if unknown:
-        raise InputRefused(
-            [
-                Refusal(
-                    f"query.{name}", request.query_params[name], "query.known", "no such parameter"
-                )
-                for name in unknown
-            ]
+    names = [name for name, _ in request.query_params.multi_items()]
+    refusals = [
+        Refusal(f"query.{name}", request.query_params[name], "query.known", "no such parameter")
+        for name in sorted(set(names) - declared)
+    ] + [
+        Refusal(
+            f"query.{name}",
+            request.query_params.getlist(name),
+            "query.single",
+            "given more than once; send it once",
         )
+        for name in sorted({n for n in names if n in declared and names.count(n) > 1})
+    ]
+    if refusals:
+        raise InputRefused(refusals)
 
 
 Caller = Annotated[KeyInfo, Depends(authorize)]

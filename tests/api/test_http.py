@@ -193,3 +193,30 @@ class TestGetProfile:
         assert response.json() == {
             "error": {"code": "not_found", "message": "no profile has the ID 'p-0000000000'"}
         }
+
+
+class TestQueryParameters:
+    @pytest.mark.parametrize(
+        ("query", "field", "rule"),
+        [
+            pytest.param(
+                "type=email&value=ann@example.com&limt=10",
+                "query.limt",
+                "query.known",
+                id="an undeclared parameter is refused",
+            ),
+            pytest.param(
+                "type=email&type=phone&value=ann@example.com",
+                "query.type",
+                "query.single",
+                id="a parameter given twice is refused, not silently chosen",
+            ),
+        ],
+    )
+    def test_is_422_naming_the_parameter(
+        self, client: TestClient, ann: str, query: str, field: str, rule: str
+    ) -> None:
+        response = client.get(f"/v1/lookup?{query}")
+        assert response.status_code == 422
+        refusals = response.json()["error"]["refusals"]
+        assert [(r["field"], r["rule"]) for r in refusals] == [(field, rule)]

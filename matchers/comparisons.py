@@ -55,11 +55,29 @@ class Comparison(ABC):
         return (a, b) if a and b else None
 
 
+class FieldComparison(Comparison):
+    """One field present on both sides: equal values are level 0 (with the value as the
+    term when term-frequency adjusted); ``_level`` grades the values that differ."""
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        pair = self._pair(left, right)
+        if pair is None:
+            return None
+        a, b = pair
+        if a == b:
+            return Outcome(0, a, b, a if self.term_field else "")
+        return Outcome(self._level(a, b, left, right), a, b)
+
+    @abstractmethod
+    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
+        """The level of two different values; ``left``/``right`` for fields read beside."""
+
+
 def _at_least(metric: str, threshold: float) -> str:
     return f"{metric}>={threshold:g}"
 
 
-class NameComparison(Comparison):
+class NameComparison(FieldComparison):
     """Exact; swapped with another name field (first and last name both crossed); crossed
     once (one record's name is the other's other name: "Gillian Lodge" and "Lodge Adele",
     a swap with a second error); Jaro-Winkler at two thresholds; one of the two is an
@@ -87,13 +105,7 @@ class NameComparison(Comparison):
         self.term_field = name if term_frequency else None
         self.exact_field = name
 
-    def compare(self, left: Fields, right: Fields) -> Outcome | None:
-        pair = self._pair(left, right)
-        if pair is None:
-            return None
-        a, b = pair
-        if a == b:
-            return Outcome(0, a, b, a if self.term_field else "")
+    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
         similarity = JaroWinkler.similarity(a, b)
         level = 1
         if self.swap_with:
@@ -105,20 +117,20 @@ class NameComparison(Comparison):
                     JaroWinkler.similarity(a_other, b) >= high,
                 )
                 if all(crossed):
-                    return Outcome(level, a, b)
+                    return level
                 if any(crossed):
-                    return Outcome(level + 1, a, b)
+                    return level + 1
             level += 2
         for threshold in self.thresholds:
             if similarity >= threshold:
-                return Outcome(level, a, b)
+                return level
             level += 1
         if (len(a) == 1 or len(b) == 1) and a[0] == b[0]:
-            return Outcome(level, a, b)
-        return Outcome(level + 1, a, b)
+            return level
+        return level + 1
 
 
-class DateComparison(Comparison):
+class DateComparison(FieldComparison):
     """``YYYY-MM-DD`` dates: exact; day and month swapped; one digit off (one digit
     changed, or two neighbouring digits transposed); same year; else."""
 
@@ -129,23 +141,17 @@ class DateComparison(Comparison):
         self.fields = (name,)
         self.exact_field = name
 
-    def compare(self, left: Fields, right: Fields) -> Outcome | None:
-        pair = self._pair(left, right)
-        if pair is None:
-            return None
-        a, b = pair
-        if a == b:
-            return Outcome(0, a, b)
+    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
         if a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]:
-            return Outcome(1, a, b)
+            return 1
         if OSA.distance(a.replace("-", ""), b.replace("-", ""), score_cutoff=1) <= 1:
-            return Outcome(2, a, b)
+            return 2
         if a[:4] == b[:4]:
-            return Outcome(3, a, b)
-        return Outcome(4, a, b)
+            return 3
+        return 4
 
 
-class CodeComparison(Comparison):
+class CodeComparison(FieldComparison):
     """Postcodes and ID numbers: exact, then at most N characters off (substituted,
     inserted, deleted or neighbours transposed) for each N of ``typos``, else."""
 
@@ -161,21 +167,15 @@ class CodeComparison(Comparison):
         self.term_field = name if term_frequency else None
         self.exact_field = name
 
-    def compare(self, left: Fields, right: Fields) -> Outcome | None:
-        pair = self._pair(left, right)
-        if pair is None:
-            return None
-        a, b = pair
-        if a == b:
-            return Outcome(0, a, b, a if self.term_field else "")
+    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
         distance = OSA.distance(a, b, score_cutoff=self.typos[-1])
         for level, typos in enumerate(self.typos, start=1):
             if distance <= typos:
-                return Outcome(level, a, b)
-        return Outcome(len(self.levels) - 1, a, b)
+                return level
+        return len(self.levels) - 1
 
 
-class StringComparison(Comparison):
+class StringComparison(FieldComparison):
     """Exact, Jaro-Winkler at each of ``thresholds``, else: cities, email local parts."""
 
     def __init__(
@@ -188,18 +188,12 @@ class StringComparison(Comparison):
         self.term_field = name if term_frequency else None
         self.exact_field = name
 
-    def compare(self, left: Fields, right: Fields) -> Outcome | None:
-        pair = self._pair(left, right)
-        if pair is None:
-            return None
-        a, b = pair
-        if a == b:
-            return Outcome(0, a, b, a if self.term_field else "")
+    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
         similarity = JaroWinkler.similarity(a, b)
         for level, threshold in enumerate(self.thresholds, start=1):
             if similarity >= threshold:
-                return Outcome(level, a, b)
-        return Outcome(len(self.levels) - 1, a, b)
+                return level
+        return len(self.levels) - 1
 
 
 class EmailLocalComparison(StringComparison):
@@ -220,7 +214,7 @@ def _digits(value: str) -> str:
     return "".join(c for c in value if c.isdigit())
 
 
-class AddressComparison(Comparison):
+class AddressComparison(FieldComparison):
     """Street addresses: exact; similar at two thresholds (the better of token-set
     similarity, so word order and a missing second line do not count against, and
     similarity with spaces removed, so "wellsroad" is "wells road"); the same street with
@@ -238,24 +232,18 @@ class AddressComparison(Comparison):
         )
         self.exact_field = name
 
-    def compare(self, left: Fields, right: Fields) -> Outcome | None:
-        pair = self._pair(left, right)
-        if pair is None:
-            return None
-        a, b = pair
-        if a == b:
-            return Outcome(0, a, b)
+    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
         a_numbers, a_street = _split_numbers(a)
         b_numbers, b_street = _split_numbers(b)
         if a_numbers and b_numbers and not a_numbers & b_numbers:
             if _similarity(a_street, b_street) >= self.thresholds[0]:
-                return Outcome(len(self.thresholds) + 1, a, b)
-            return Outcome(len(self.levels) - 1, a, b)
+                return len(self.thresholds) + 1
+            return len(self.levels) - 1
         similarity = _similarity(a, b)
         for level, threshold in enumerate(self.thresholds, start=1):
             if similarity >= threshold:
-                return Outcome(level, a, b)
-        return Outcome(len(self.levels) - 1, a, b)
+                return level
+        return len(self.levels) - 1
 
 
 def _split_numbers(address: str) -> tuple[set[str], str]:
@@ -271,7 +259,7 @@ def _similarity(a: str, b: str) -> float:
     return max(spaced, unspaced) / 100
 
 
-class ExactComparison(Comparison):
+class ExactComparison(FieldComparison):
     """Exact or else: gender, region, country."""
 
     levels = (EXACT, ELSE)
@@ -282,14 +270,8 @@ class ExactComparison(Comparison):
         self.term_field = name if term_frequency else None
         self.exact_field = name
 
-    def compare(self, left: Fields, right: Fields) -> Outcome | None:
-        pair = self._pair(left, right)
-        if pair is None:
-            return None
-        a, b = pair
-        if a == b:
-            return Outcome(0, a, b, a if self.term_field else "")
-        return Outcome(1, a, b)
+    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
+        return 1
 
 
 class HierarchyComparison(Comparison):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -76,6 +77,21 @@ def bench_settings(args: argparse.Namespace, data_dir: Path, uri: str | None) ->
             neo4j_database=os.environ.get("NEO4J_DATABASE", settings.neo4j_database),
         )
     return settings
+
+
+@contextmanager
+def bench_service(args: argparse.Namespace) -> Iterator[tuple[IdentityService, Path]]:
+    """The service on an empty store of the chosen kind, with its data directory (a
+    scratch one unless ``--data-dir``); the store closed and any local server stopped
+    after."""
+    with tempfile.TemporaryDirectory(prefix="idgraph-bench-") as scratch:
+        data_dir = args.data_dir or Path(scratch) / "data"
+        with neo4j_server(args, Path(scratch)) as uri:
+            service = open_service(args, data_dir, uri)
+            try:
+                yield service, data_dir
+            finally:
+                service.store.close()
 
 
 def open_service(args: argparse.Namespace, data_dir: Path, uri: str | None) -> IdentityService:

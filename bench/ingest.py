@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
-from pathlib import Path
 
 from bench.common import (
     SERVER_PIDS,
     add_store_options,
+    bench_service,
     cpu_seconds,
-    neo4j_server,
-    open_service,
     timed,
 )
 from bench.generate import generate
@@ -81,15 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     add_store_options(parser)
     args = parser.parse_args(argv)
     raw, _ = generate(args.people, seed=11)
-    with tempfile.TemporaryDirectory(prefix="idgraph-bench-") as scratch:
-        data_dir = args.data_dir or Path(scratch) / "data"
-        with neo4j_server(args, Path(scratch)) as uri:
-            service = open_service(args, data_dir, uri)
-            try:
-                figures = run(service, raw, args.batch_size)
-                counts = service.counts()
-            finally:
-                service.store.close()
+    with bench_service(args) as (service, _):
+        figures = run(service, raw, args.batch_size)
+        counts = service.counts()
     ratio = figures["ingest_per_s"] / figures["normalize_per_s"]
     print(
         f"store: {args.store}, observations: {figures['observations']:,},"

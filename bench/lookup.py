@@ -18,11 +18,10 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import add_store_options, neo4j_server, open_service, timed
+from bench.common import add_store_options, bench_service, timed
 from bench.generate import generate
 from graph.embedded import DATABASE_FILE
 from identity.identifiers import Identifier
@@ -76,32 +75,26 @@ def main(argv: list[str] | None = None) -> int:
     add_store_options(parser)
     args = parser.parse_args(argv)
     raw, _ = generate(args.people, seed=13)
-    with tempfile.TemporaryDirectory(prefix="idgraph-bench-") as scratch:
-        data_dir = args.data_dir or Path(scratch) / "data"
-        with neo4j_server(args, Path(scratch)) as uri:
-            service = open_service(args, data_dir, uri)
-            try:
-                observations = [service.parse(item).observation for item in raw]
-                for start in range(0, len(observations), 1000):
-                    service.ingest(observations[start : start + 1000])
-                keys = sorted({i.key for obs in observations for i in obs.identifiers})
-                rng = random.Random(5)
-                sample = [Identifier.from_key(rng.choice(keys)) for _ in range(args.lookups)]
+    with bench_service(args) as (service, data_dir):
+        observations = [service.parse(item).observation for item in raw]
+        for start in range(0, len(observations), 1000):
+            service.ingest(observations[start : start + 1000])
+        keys = sorted({i.key for obs in observations for i in obs.identifiers})
+        rng = random.Random(5)
+        sample = [Identifier.from_key(rng.choice(keys)) for _ in range(args.lookups)]
 
-                def through_service(to_dict: bool) -> Callable[[], None]:
-                    def work() -> None:
-                        for ident in sample:
-                            profile = service.lookup(ident.type, ident.value)
-                            if to_dict:
-                                profile.to_dict()
+        def through_service(to_dict: bool) -> Callable[[], None]:
+            def work() -> None:
+                for ident in sample:
+                    profile = service.lookup(ident.type, ident.value)
+                    if to_dict:
+                        profile.to_dict()
 
-                    return work
+            return work
 
-                raw_seconds = raw_lookups(service, data_dir, sample)
-                service_seconds = timed(through_service(False))
-                document_seconds = timed(through_service(True))
-            finally:
-                service.store.close()
+        raw_seconds = raw_lookups(service, data_dir, sample)
+        service_seconds = timed(through_service(False))
+        document_seconds = timed(through_service(True))
     n = len(sample)
     floor = "raw SQLite point look-ups" if args.store == "embedded" else "raw Cypher point look-ups"
     print(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import ratio, token_set_ratio
@@ -25,8 +25,10 @@ EXACT = "exact"
 ELSE = "else"
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """A tuple, not a dataclass: one is made per field of every candidate pair, and a
+    tuple is made several times faster."""
+
     level: int
     left: str
     right: str

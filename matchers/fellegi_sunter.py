@@ -110,12 +110,23 @@ class FellegiSunterModel:
     term_frequencies: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     """Comparison name -> value -> share of records holding it."""
     tf_minimum_u: float = 1e-6
+    _level_bits: Mapping[str, tuple[float, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 < self.prior < 1.0:
             raise ValueError(f"prior must be in (0, 1), got {self.prior}")
         if not 0.0 < self.tf_minimum_u <= 1.0:
             raise ValueError(f"tf_minimum_u must be in (0, 1], got {self.tf_minimum_u}")
+        object.__setattr__(
+            self,
+            "_level_bits",
+            {
+                name: tuple(p.bits(level) for level in range(len(p.levels)))
+                for name, p in self.comparisons.items()
+            },
+        )
 
     @property
     def prior_bits(self) -> float:
@@ -137,6 +148,26 @@ class FellegiSunterModel:
             bits + tf_bits,
             tf_bits,
         )
+
+    def bits(self, name: str, outcome: Outcome) -> float:
+        """``contribution(name, outcome).bits`` without building the contribution."""
+        bits = self._level_bits[name][outcome.level]
+        if outcome.term:
+            share = self.term_frequencies.get(name, {}).get(outcome.term)
+            if share is not None:
+                u = self.comparisons[name].u[outcome.level]
+                bits += math.log2(u / max(share, self.tf_minimum_u))
+        return bits
+
+    def most_bits(self, name: str) -> float:
+        """The most any outcome of the comparison can add (term frequencies included)."""
+        levels = self.comparisons[name]
+        most = max(self._level_bits[name])
+        shares = self.term_frequencies.get(name)
+        if shares:
+            rarest = max(min(shares.values()), self.tf_minimum_u)
+            most = max(most, *(math.log2(m / rarest) for m in levels.m))
+        return most
 
     def score(self, outcomes: Iterable[tuple[str, Outcome | None]]) -> MatchScore:
         """Compared fields only: a missing field contributes nothing and is left out."""

@@ -30,6 +30,7 @@ and which new record keys to append to which block.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -41,14 +42,22 @@ from matchers.blocking import (
     blocking_keys,
     default_rules,
 )
-from matchers.comparisons import Comparison, default_comparisons
-from matchers.fellegi_sunter import FellegiSunterModel, MatchScore, default_model
+from matchers.comparisons import Comparison, Outcome, default_comparisons
+from matchers.fellegi_sunter import (
+    FellegiSunterModel,
+    MatchScore,
+    default_model,
+    probability_to_bits,
+)
 from matchers.pairs import ScoredPair
 
 MATCHER_NAME = "fuzzy"
 RULE_NAME = "fellegi_sunter"
 DEFAULT_MERGE_THRESHOLD = 0.99
 DEFAULT_REVIEW_THRESHOLD = 0.5
+
+_ROUNDING = 1e-9
+"""Bits of slack when pruning: sums in another order may differ in the last places."""
 
 MERGE = "merge"
 REVIEW = "review"
@@ -74,6 +83,10 @@ class FuzzyMatcher:
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE
+    _pruning: tuple[tuple[Comparison, float], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+    """The comparisons by most bits first, each with the most the ones after it can add."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.review_threshold <= self.merge_threshold <= 1.0:
@@ -88,6 +101,13 @@ class FuzzyMatcher:
                     f"the model has no parameters for comparison {comparison.name!r} "
                     f"with levels {comparison.levels}"
                 )
+        ordered = sorted(self.comparisons, key=lambda c: -self.model.most_bits(c.name))
+        upside = [max(0.0, self.model.most_bits(c.name)) for c in ordered]
+        object.__setattr__(
+            self,
+            "_pruning",
+            tuple((c, sum(upside[i + 1 :])) for i, c in enumerate(ordered)),
+        )
 
     def blocking_keys(self, record: PersonRecord) -> set[str]:
         return blocking_keys(record, self.rules)
@@ -103,7 +123,10 @@ class FuzzyMatcher:
         if a.key == b.key:
             return None
         left, right = (a, b) if a.key < b.key else (b, a)
-        result = self.compare(left, right)
+        outcomes = self._outcomes_unless_below_review(left, right)
+        if outcomes is None:
+            return None
+        result = self.model.score((c.name, outcomes[c.name]) for c in self.comparisons)
         if result.probability < self.review_threshold:
             return None
         return ScoredPair(
@@ -114,6 +137,27 @@ class FuzzyMatcher:
             RULE_NAME,
             self._evidence(result),
         )
+
+    def _outcomes_unless_below_review(
+        self, left: PersonRecord, right: PersonRecord
+    ) -> dict[str, Outcome | None] | None:
+        """Every comparison's outcome, or None as soon as the bits so far plus the most
+        the remaining comparisons could add stay below the review threshold: nearly all
+        blocked pairs are two people, and most are told apart by their first fields."""
+        if self.review_threshold >= 1.0:
+            floor = math.inf
+        else:
+            floor = probability_to_bits(self.review_threshold) - _ROUNDING
+        total = self.model.prior_bits
+        outcomes: dict[str, Outcome | None] = {}
+        for comparison, upside in self._pruning:
+            outcome = comparison.compare(left.normalized, right.normalized)
+            outcomes[comparison.name] = outcome
+            if outcome is not None:
+                total += self.model.bits(comparison.name, outcome)
+            if total + upside < floor:
+                return None
+        return outcomes
 
     def decision(self, pair: ScoredPair) -> str:
         return MERGE if pair.weight >= self.merge_threshold else REVIEW

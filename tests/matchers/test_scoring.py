@@ -3,6 +3,7 @@ and evidence."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -147,6 +148,65 @@ class TestFuzzyMatcherDecision:
     def test_thresholds_out_of_order_are_refused(self) -> None:
         with pytest.raises(ValueError, match="review_threshold"):
             FuzzyMatcher(merge_threshold=0.6, review_threshold=0.9)
+
+
+def variants_of_ann() -> list[PersonRecord]:
+    """Records differing from ANN field by field, so their scores spread over the whole
+    range around the review threshold."""
+    grid = itertools.product(
+        ["Ann", "Anne", "A", "Bob", ""],
+        ["Lee", "Leigh", "Lea", "Smith", ""],
+        ["1980-01-31", "1980-01-21", "1980-05-05", "1971-02-03", ""],
+        ["1234", "1235", "9999", ""],
+        ["f", "m", ""],
+    )
+    return [
+        PersonRecord(
+            f"cookie:{n}",
+            {
+                name: value
+                for name, value in zip(
+                    ("first_name", "last_name", "date_of_birth", "postcode", "gender"),
+                    values,
+                    strict=True,
+                )
+                if value
+            },
+        )
+        for n, values in enumerate(grid)
+    ]
+
+
+class TestFuzzyMatcherPruning:
+    @pytest.mark.parametrize(
+        "fitted",
+        [
+            pytest.param(False, id="with the shipped model"),
+            pytest.param(True, id="with a fitted model whose term frequencies add bits"),
+        ],
+    )
+    def test_stopping_early_never_changes_which_pairs_are_kept(self, fitted: bool) -> None:
+        model = (
+            estimate_model(synthetic(seed=5, people=200), random_pairs=2_000).model
+            if fitted
+            else default_model()
+        )
+        assert bool(model.term_frequencies) == fitted
+        matcher = FuzzyMatcher(model=model)
+        ann = PersonRecord("cookie:ann", {**ANN, "postcode": "1234", "gender": "f"})
+        kept = below = 0
+        for other in variants_of_ann():
+            full = model.score(
+                (c.name, c.compare(ann.normalized, other.normalized)) for c in matcher.comparisons
+            )
+            scored = matcher.score(ann, other)
+            if full.probability >= matcher.review_threshold:
+                kept += 1
+                assert scored is not None and scored.weight == full.probability
+            else:
+                below += 1
+                assert scored is None
+        assert kept > 100 and below > 100
 
 
 class TestFuzzyMatcherEvidence:

@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on the port (one CPU each at most); default 1",
+    )
+    serve.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
 
     local = commands.add_parser("neo4j-local", help="build, start or stop the local Neo4j")
     local.add_argument("action", choices=("start", "stop", "status"))
@@ -171,11 +178,20 @@ def _export(service: IdentityService, settings: Settings, args: argparse.Namespa
 
 
 def _serve(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from api.serving import serve
 
-    from api.app import create_app
-
-    uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
+    if args.workers < 1:
+        print(f"idgraph serve: --workers must be 1 or more, got {args.workers}", file=sys.stderr)
+        return 2
+    serve(
+        service,
+        settings,
+        args.config,
+        args.host,
+        args.port,
+        workers=args.workers,
+        access_log=not args.no_access_log,
+    )
     return 0
 
 

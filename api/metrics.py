@@ -13,6 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from identity.resolver import BatchOutcome
 
+MULTIPROCESS_METRICS = "PROMETHEUS_MULTIPROC_DIR"
+"""Set (by ``api.serving`` for several workers): counts go to files there, summed on read."""
+
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -79,9 +81,20 @@ def _info(digest: str, record: str) -> KeyInfo:
 
 
 class ApiKeys:
-    def __init__(self, store: GraphStore) -> None:
+    """``cache_seconds``: how long a key's record read from the store is trusted in this
+    process. A revocation made here takes effect at once; one made by another process (the
+    CLI, another server worker) within that time."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        cache_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
-        self._cache: dict[str, KeyInfo] = {}
+        self._cache: dict[str, tuple[float, KeyInfo]] = {}
+        self._cache_seconds = cache_seconds
+        self._clock = clock
 
     def create(self, role: str, label: str = "") -> str:
         """A new key for the role; the key itself is returned once and never stored."""
@@ -155,13 +168,16 @@ class ApiKeys:
 
     def identify(self, key: str) -> KeyInfo | None:
         """The valid, unrevoked key's description, else None. Known keys are cached in
-        this process (unknown ones are not, so random keys cannot fill the cache): a key
-        revoked through another process stays valid here until restart."""
+        this process for ``cache_seconds`` (unknown ones are not, so random keys cannot
+        fill the cache)."""
         digest = key_hash(key)
-        info = self._cache.get(digest)
-        if info is None:
+        now = self._clock()
+        cached = self._cache.get(digest)
+        if cached is None or now - cached[0] >= self._cache_seconds:
             record = self._store.read(lambda tx: tx.get_meta(_PREFIX + digest))
             if record is None:
+                self._cache.pop(digest, None)
                 return None
-            info = self._cache[digest] = _info(digest, record)
+            cached = self._cache[digest] = (now, _info(digest, record))
+        info = cached[1]
         return None if info.revoked_at else info

@@ -89,7 +89,7 @@ class IdentityService:
         self.resolver = Resolver(settings, settings.secret or self._stored_secret())
         self.stewardship = Stewardship(store, self.resolver)
         self.privacy = Privacy(store, self.resolver, settings.purposes)
-        self.keys = ApiKeys(store)
+        self.keys = ApiKeys(store, settings.key_cache_seconds)
 
     def _stored_secret(self) -> str:
         def work(tx: GraphTransaction) -> str:

@@ -95,6 +95,9 @@ class Settings:
     fuzzy_model: FellegiSunterModel | None = None
     """A match model fitted to the data (``idgraph fit-model``; the ``fuzzy_model`` setting
     names its JSON file); None: the shipped default model."""
+    key_cache_seconds: float = 5.0
+    """How long an API process trusts an API key it has read; a key revoked by another
+    process (the CLI, another worker) stops working there within this time."""
     secret: str = ""
     """Key for profile IDs (and later tombstones). Empty: a random key kept in the store."""
 
@@ -122,6 +125,10 @@ class Settings:
                 raise ConfigurationError(
                     f"survivorship.{attribute} = {rule!r}: one of {', '.join(SURVIVORSHIP_RULES)}"
                 )
+        if self.key_cache_seconds < 0:
+            raise ConfigurationError(
+                f"key_cache_seconds must be 0 or more, got {self.key_cache_seconds}"
+            )
         if self.batch_size < 1:
             raise ConfigurationError(f"batch_size must be positive, got {self.batch_size}")
         for custom in self.custom_types:

@@ -509,3 +509,92 @@ class TestKeys:
         done = cli.run("keys", "create", "--role", "owner", expect=2)
         assert "invalid choice: 'owner'" in done.stderr
         assert done.stdout == ""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _get(url: str, key: str = "") -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class TestServe:
+    @pytest.fixture
+    def store_name(self) -> str:
+        """Worker processes share the store as any two processes do (the contract suite
+        and the crash tests cover that per store); here it is about the workers."""
+        return "embedded"
+
+    def test_several_workers_share_keys_counts_and_revocations(
+        self, cli: Cli, tmp_path: Path
+    ) -> None:
+        cli.load(ndjson(tmp_path / "ann.ndjson", [obs(("email", "ann@example.com"))]))
+        key = cli.run("keys", "create", "--role", "reader").stdout.splitlines()[-1]
+        config = tmp_path / "idgraph.toml"
+        config.write_text("key_cache_seconds = 0.5\n", encoding="utf-8")
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            cli.command(
+                "--config",
+                config,
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--no-access-log",
+            ),
+            env=cli.env(),
+            cwd=cli.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                try:
+                    if _get(f"{base}/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                assert server.poll() is None, server.communicate()[1]
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+            lookup = f"{base}/v1/lookup?type=email&value=ANN@example.com"
+            answers = [_get(lookup, key) for _ in range(20)]
+            assert {status for status, _ in answers} == {200}
+            assert json.loads(answers[0][1])["identifiers"] == ["email:ann@example.com"]
+
+            counted = [
+                line
+                for line in _get(f"{base}/metrics")[1].splitlines()
+                if line.startswith("idgraph_http_requests_total{") and 'route="/v1/lookup"' in line
+            ]
+            assert counted == [
+                'idgraph_http_requests_total{method="GET",route="/v1/lookup",status="200"} 20.0'
+            ]
+
+            digest = cli.run("keys", "list").stdout.split()[0]
+            cli.run("keys", "revoke", digest)
+            time.sleep(0.6)
+            assert {_get(lookup, key)[0] for _ in range(10)} == {401}
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, errors = server.communicate(timeout=TIMEOUT)
+        assert server.returncode == 0, errors

@@ -1,13 +1,17 @@
 """The FastAPI application: routers per user group over ``IdentityService``, bearer-key
 roles (``api.auth``, ``api.roles``), one error body (``api.errors``), a request size
-limit (``api.limits``) and Prometheus metrics (``api.metrics``)."""
+limit (``api.limits``), Prometheus metrics (``api.metrics``) and the single lookup's hot
+path (``api.lookup_fast_path``)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
+from api.lookup_fast_path import PATH as lookup_path
+from api.lookup_fast_path import LookupFastPath
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, ingest, lookup, operations, privacy, stewardship
 from identity.service import IdentityService
@@ -30,6 +34,15 @@ def create_app(service: IdentityService, max_body_bytes: int = DEFAULT_MAX_BODY_
     app.state.metrics = metrics = Metrics()
     for module in ROUTERS:
         app.include_router(module.router)
+    app.add_middleware(LookupFastPath, route=_route(lookup.router, "GET", lookup_path))
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def _route(router: APIRouter, method: str, path: str) -> APIRoute:
+    return next(
+        r
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.path == path and method in (r.methods or ())
+    )

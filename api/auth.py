@@ -51,10 +51,11 @@ async def authorize(
             "forbidden",
             f"the role {key.role.value!r} may not {request.method} {route.path}",
         )
+    known_query_only(request)
     return key
 
 
-async def known_query_only(request: Request) -> None:
+def known_query_only(request: Request) -> None:
     """Refuse query parameters the route does not declare, and any given twice (every
     parameter here is a single value): a misspelt ``limt=10`` or a repeated ``type=`` is an
     error, not a silently ignored or silently chosen wish."""

@@ -14,6 +14,7 @@ which go to files in a scratch directory (``prometheus_client`` multiprocess mod
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -30,7 +31,21 @@ from identity.settings import Settings, load_settings
 
 def app_from_environment() -> FastAPI:
     """The app of one worker: settings from the environment (``--factory`` target)."""
-    return create_app(build_service(load_settings()))
+    app = create_app(build_service(load_settings()))
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Move everything built so far out of the garbage collector's sight.
+
+    A served process holds some 80,000 long-lived objects (modules, the app, models);
+    each full collection walks them all, a pause of tens of milliseconds that lands on
+    whatever requests are in flight (measured: a 50 ms stall in every few thousand
+    lookups, which alone put the 99th percentile over 10 ms). They live as long as the
+    process, so there is nothing to collect among them."""
+    gc.collect()
+    gc.freeze()
 
 
 def serve(
@@ -45,9 +60,9 @@ def serve(
     import uvicorn
 
     if workers <= 1:
-        uvicorn.run(
-            create_app(service), host=host, port=port, log_level="info", access_log=access_log
-        )
+        app = create_app(service)
+        freeze_startup_objects()
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
         return
     metrics_dir = tempfile.mkdtemp(prefix="idgraph-metrics-")
     os.environ.update(

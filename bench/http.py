@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib.util
 import json
 import os
@@ -47,21 +48,12 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import FastAPI
-
-from api.app import create_app
 from api.bootstrap import build_service
 from bench.common import BENCH_SECRET
 from bench.generate import generate
 from identity.settings import Settings
 
 AIM_P99_MS = 10.0
-
-
-def app_from_env() -> FastAPI:
-    """The app uvicorn serves (``--factory``): the embedded store in IDGRAPH_DATA_DIR."""
-    settings = Settings(data_dir=Path(os.environ["IDGRAPH_DATA_DIR"]), secret=BENCH_SECRET)
-    return create_app(build_service(settings))
 
 
 @dataclass
@@ -205,10 +197,18 @@ def cpu_seconds(pid: int) -> float:
 
 async def measured(pid: int, phase: Awaitable[Phase]) -> Phase:
     """Run a phase and note the server's CPU time it took: on a shared machine the
-    latencies say how long requests waited, the CPU time what each one cost."""
-    before = cpu_seconds(pid)
-    done = await phase
-    done.server_cpu = cpu_seconds(pid) - before
+    latencies say how long requests waited, the CPU time what each one cost.
+
+    This client's garbage collector is off during a phase (a full collection here would
+    pause the sending and count as server latency); the server's runs as in production."""
+    gc.collect()
+    gc.disable()
+    try:
+        before = cpu_seconds(pid)
+        done = await phase
+        done.server_cpu = cpu_seconds(pid) - before
+    finally:
+        gc.enable()
     return done
 
 
@@ -225,25 +225,24 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "IDGRAPH_DATA_DIR": str(data_dir)}
+    """``idgraph serve`` as an operator runs it, without the per-request access log."""
+    env = {**os.environ, "IDGRAPH_SECRET": BENCH_SECRET}
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "bench.http:app_from_env",
-            "--factory",
-            "--host",
-            "127.0.0.1",
+            "api.cli",
+            "--data-dir",
+            str(data_dir),
+            "serve",
             "--port",
             str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
             "--workers",
             str(workers),
+            "--no-access-log",
         ],
         env=env,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

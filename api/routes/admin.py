@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from api.auth import Service, authorize, known_query_only
+from api.auth import Service, authorize
 from api.models import (
     KEYED_ERRORS,
     NOT_FOUND,
@@ -21,7 +21,7 @@ from identity.errors import NotFound
 router = APIRouter(
     prefix="/v1",
     tags=["admin"],
-    dependencies=[Depends(authorize), Depends(known_query_only)],
+    dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
 )
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Service, authorize, known_query_only
+from api.auth import Service, authorize
 from api.errors import ApiError
 from api.metrics import Metrics
 from api.models import KEYED_ERRORS, MAX_BATCH, IngestOut
@@ -24,7 +24,7 @@ from identity.service import IdentityService, IngestReport
 router = APIRouter(
     prefix="/v1",
     tags=["ingest"],
-    dependencies=[Depends(authorize), Depends(known_query_only)],
+    dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
 )
 NDJSON = "application/x-ndjson"

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.auth import Service, authorize, known_query_only
+from api.auth import Service, authorize
 from api.errors import ApiError
 from api.models import (
     KEYED_ERRORS,
@@ -33,7 +33,7 @@ from api.models import (
 router = APIRouter(
     prefix="/v1",
     tags=["lookup"],
-    dependencies=[Depends(authorize), Depends(known_query_only)],
+    dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
 )
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Caller, Service, authorize, known_query_only
+from api.auth import Caller, Service, authorize
 from api.errors import ApiError
 from api.models import (
     KEYED_ERRORS,
@@ -31,7 +31,7 @@ from identity.timeutil import format_timestamp, parse_timestamp, utc_now
 router = APIRouter(
     prefix="/v1",
     tags=["privacy"],
-    dependencies=[Depends(authorize), Depends(known_query_only)],
+    dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
 )
 

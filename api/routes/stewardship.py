@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Caller, Service, authorize, known_query_only
+from api.auth import Caller, Service, authorize
 from api.metrics import AppMetrics, Metrics
 from api.models import (
     KEYED_ERRORS,
@@ -31,7 +31,7 @@ from identity.stewardship import EdgeSlot, StewardOutcome, edge_to_dict
 router = APIRouter(
     prefix="/v1",
     tags=["stewardship"],
-    dependencies=[Depends(authorize), Depends(known_query_only)],
+    dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
 )
 

@@ -4,7 +4,8 @@
                          [--batch-size 100] [--batch-rate 20] [--connections 64]
 
 Loads a generated population into a fresh embedded store, creates a reader key, starts
-``uvicorn`` in a subprocess (one worker, the app of ``api.app.create_app``) and then, from
+``idgraph serve --workers N --no-access-log`` in a subprocess (uvicorn; one worker unless
+``--workers``) and then, from
 this process, sends a bounded number of requests on a fixed schedule: request *i* is due at
 ``start + i / rate`` whatever happened to earlier ones (open loop, so a slow answer cannot
 slow the offered load down and hide its own queueing). Latency is measured from the time a

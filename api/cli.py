@@ -1,13 +1,14 @@
 """The ``idgraph`` command: load, lookup, export, check, erase, keys, serve, neo4j-local.
 
 Exit codes: 0 success, 1 something was not found or a check failed, 2 bad usage or
-configuration, 3 the store failed.
+configuration, 3 the store failed, 141 the output's reader closed the pipe.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,10 @@ from identity.access import Role
 from identity.errors import ConfigurationError, InputRefused, NotFound
 from identity.service import IdentityService
 from identity.settings import Settings, load_settings
+
+
+EXIT_BROKEN_PIPE = 141
+"""What a shell reports for a process ended by SIGPIPE (128 + 13)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,6 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as e:
         print(f"idgraph: store: {e}", file=sys.stderr)
         return 3
+    except BrokenPipeError:
+        # The reader went away (``idgraph export - | head``): stop quietly, as Unix tools
+        # do, and keep Python from reporting the pipe again while flushing at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     finally:
         service.store.close()
 

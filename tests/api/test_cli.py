@@ -598,3 +598,28 @@ class TestServe:
             server.send_signal(signal.SIGINT)
             _, errors = server.communicate(timeout=TIMEOUT)
         assert server.returncode == 0, errors
+
+
+class TestExportToAClosedPipe:
+    @pytest.fixture
+    def store_name(self) -> str:
+        """About the command's output, not the store."""
+        return "embedded"
+
+    def test_a_reader_that_goes_away_ends_the_export_quietly(
+        self, cli: Cli, tmp_path: Path
+    ) -> None:
+        cli.load(ndjson(tmp_path / "ann.ndjson", [obs(("email", "ann@example.com"))]))
+        export = subprocess.Popen(
+            cli.command("export", "-"),
+            env=cli.env(),
+            cwd=cli.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert export.stdout is not None and export.stderr is not None
+        export.stdout.close()  # before the command has written anything
+        errors = export.stderr.read()
+        export.stderr.close()
+        assert export.wait(timeout=TIMEOUT) == 141
+        assert b"Traceback" not in errors and b"BrokenPipe" not in errors

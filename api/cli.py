@@ -21,7 +21,6 @@ from identity.errors import ConfigurationError, InputRefused, NotFound
 from identity.service import IdentityService
 from identity.settings import Settings, load_settings
 
-
 EXIT_BROKEN_PIPE = 141
 """What a shell reports for a process ended by SIGPIPE (128 + 13)."""
 

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= data
 DEMO := $(DATA_DIR)/demo.ndjson
 
-.PHONY: run test check pytest neo4j-build bench clean
+.PHONY: run test check pytest neo4j-build browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,21 @@ check: $(STAMP)
 neo4j-build: $(STAMP)
 	$(BIN)/python -c "from graph import neo4j_local; neo4j_local.build()"
 
+# Debian's Chromium for the page tests (Playwright drives it; its own browser download is
+# not reachable here). Installed as root with apt when missing; IDGRAPH_CHROMIUM names
+# another binary.
+CHROMIUM ?= $(or $(IDGRAPH_CHROMIUM),/usr/bin/chromium)
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "no Chromium at $(CHROMIUM): install Debian's chromium (as root: apt-get install chromium) or set IDGRAPH_CHROMIUM" >&2; exit 1; \
+	  fi; }
+	@$(CHROMIUM) --version 2>/dev/null
+
 # The whole suite on both stores; the Neo4j session fixture starts the local server.
-pytest: $(STAMP) neo4j-build
+pytest: $(STAMP) neo4j-build browser
 	$(BIN)/pytest -q
 
 test: check pytest

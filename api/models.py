@@ -175,8 +175,13 @@ class EdgeOut(BaseModel):
     count: int
 
 
+class ReviewEdgeOut(EdgeOut):
+    left_profile: str | None = Field(description="the profile holding ``left`` now")
+    right_profile: str | None = Field(description="the profile holding ``right`` now")
+
+
 class ReviewPageOut(BaseModel):
-    edges: list[EdgeOut]
+    edges: list[ReviewEdgeOut]
     total: int = Field(description="edges with the status, before the filters")
     next_after: str | None = Field(description="cursor for the next page, null at the end")
 

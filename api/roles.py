@@ -5,7 +5,8 @@ with 403 for every role but admin, and fails that test).
 ``admin`` may use every route. ``PUBLIC`` routes need no key: health, readiness and
 metrics are read by orchestrators and Prometheus on the internal network, carry no
 personal data (metric labels are route templates, never paths or values), and must
-answer when the key store itself is down.
+answer when the key store itself is down. The stewards' page (``/steward``) is public too:
+it is a static page that calls the routes here with the key its user types in.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role] | Literal["public"]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
+    ("GET", "/steward"): PUBLIC,
     # services: lookups and the change feed
     ("GET", "/v1/lookup"): frozenset({READER}),
     ("POST", "/v1/lookup/batch"): frozenset({READER}),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -41,6 +41,8 @@ class ReviewPage:
     edges: list[EdgeRow]
     total: int
     next_after: EdgeSlot | None
+    profiles: dict[str, str | None] = field(default_factory=dict)
+    """Identifier key of each edge's ends -> the profile holding it (None: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +99,9 @@ class Stewardship:
                     ):
                         found.append(edge)
                         if len(found) == limit:
-                            return ReviewPage(found, total, edge.slot)
+                            return _with_profiles(tx, ReviewPage(found, total, edge.slot))
                 if len(page) < scan:
-                    return ReviewPage(found, total, None)
+                    return _with_profiles(tx, ReviewPage(found, total, None))
                 cursor = page[-1].slot
 
         return self._store.read(work)
@@ -302,6 +304,15 @@ class Stewardship:
             }
 
         return self._store.read(work)
+
+
+def _with_profiles(tx: GraphTransaction, page: ReviewPage) -> ReviewPage:
+    """The page with the profile of every end of its edges, so that a steward sees which
+    two profiles an edge would join (or which one it holds together)."""
+    keys = {k for e in page.edges for k in (e.left, e.right)}
+    stored = tx.get_identifiers(keys)
+    profiles = {k: (stored[k].profile_id if k in stored else None) for k in sorted(keys)}
+    return replace(page, profiles=profiles)
 
 
 def _members(tx: GraphTransaction, profile_ids: Sequence[str]) -> dict[str, list[str]]:

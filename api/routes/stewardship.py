@@ -47,7 +47,14 @@ def review(
 ) -> dict[str, Any]:
     page = service.stewardship.review_queue(status, _cursor(after), limit, reason, matcher)
     return {
-        "edges": [edge_to_dict(e) for e in page.edges],
+        "edges": [
+            {
+                **edge_to_dict(e),
+                "left_profile": page.profiles.get(e.left),
+                "right_profile": page.profiles.get(e.right),
+            }
+            for e in page.edges
+        ],
         "total": page.total,
         "next_after": None if page.next_after is None else _encode(page.next_after),
     }

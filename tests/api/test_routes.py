@@ -245,6 +245,20 @@ class TestStewardship:
         held_now = steward.get("/v1/review").json()["edges"]
         assert edge["left"] not in [e["left"] for e in held_now]
 
+    def test_each_held_edge_names_the_profiles_of_its_ends(
+        self, clients: dict[Role, TestClient], held: str
+    ) -> None:
+        (edge,) = clients[Role.STEWARD].get("/v1/review").json()["edges"]
+        reader = clients[Role.READER]
+        ann = reader.get("/v1/lookup", params={"type": "email", "value": "ann@example.com"})
+        crm2 = reader.get("/v1/lookup", params={"type": "customer_id", "value": "crm/2"})
+        by_key = {"email:ann@example.com": ann.json()["id"], "customer_id:crm/2": crm2.json()["id"]}
+        assert by_key[edge["left"]] != by_key[edge["right"]], "held apart"
+        assert (edge["left_profile"], edge["right_profile"]) == (
+            by_key[edge["left"]],
+            by_key[edge["right"]],
+        )
+
     def test_a_cursor_not_given_by_the_queue_is_422(self, clients: dict[Role, TestClient]) -> None:
         response = clients[Role.STEWARD].get("/v1/review", params={"after": "bogus"})
         assert refusals_of(response) == [("after", "bogus", "cursor")]

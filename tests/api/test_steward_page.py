@@ -1,0 +1,192 @@
+"""The stewards' page in a real headless Chromium against a live server: the review queue,
+the picture of the profile graph, approve and reject, and a key of the wrong role.
+
+The browser is Debian's Chromium (``make browser`` installs it; ``IDGRAPH_CHROMIUM``
+names another), driven by Playwright. Without it these tests fail, they do not skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from api.app import create_app
+from identity.access import Role
+from identity.service import IdentityService
+
+CHROMIUM = Path(os.environ.get("IDGRAPH_CHROMIUM", "/usr/bin/chromium"))
+# As root on a machine without outside network: no sandbox, no background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def observation(*identifiers: tuple[str, str], day: int) -> dict[str, Any]:
+    return {
+        "source": "crm",
+        "observed_at": f"2026-01-{day:02d}T12:00:00Z",
+        "authenticated": True,
+        "identifiers": [{"type": t, "value": v} for t, v in identifiers],
+    }
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser` (or set IDGRAPH_CHROMIUM)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def held_service(embedded_service: IdentityService) -> IdentityService:
+    """Ann's email with CRM number 1, then with CRM number 2: the per-source limit holds
+    the second edge for review, so Ann's email and crm/2 stay in two profiles."""
+    for data in (
+        observation(("email", "ann@example.com"), ("customer_id", "crm/1"), day=1),
+        observation(("email", "ann@example.com"), ("customer_id", "crm/2"), day=2),
+    ):
+        embedded_service.ingest([embedded_service.parse(data).observation])
+    return embedded_service
+
+
+@pytest.fixture
+def base_url(held_service: IdentityService) -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(held_service), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    context = browser.new_context()
+    opened = context.new_page()
+    opened.goto(f"{base_url}/steward")
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def use_key(page: Page, key: str) -> None:
+    page.fill("#key", key)
+    page.click("#key-form button")
+
+
+class TestReviewQueue:
+    def test_a_steward_sees_the_held_edge_with_its_reason(
+        self, page: Page, held_service: IdentityService
+    ) -> None:
+        use_key(page, held_service.keys.create(Role.STEWARD.value))
+        rows = page.locator("#queue tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("customer_id:crm/2")
+        expect(rows.first).to_contain_text("more than 1 customer_id")
+        expect(page.locator("#total")).to_have_text("(1 held)")
+
+    @pytest.mark.parametrize(
+        "role",
+        [
+            pytest.param(Role.READER, id="a reader's key is refused with the API's message"),
+            pytest.param(Role.LOADER, id="a loader's key is refused with the API's message"),
+        ],
+    )
+    def test_another_role_sees_the_refusal_and_no_data(
+        self, page: Page, held_service: IdentityService, role: Role
+    ) -> None:
+        use_key(page, held_service.keys.create(role.value))
+        expect(page.locator("#message")).to_have_text(
+            f"403: the role '{role.value}' may not GET /v1/review"
+        )
+        expect(page.locator("#queue tbody tr")).to_have_count(0)
+
+    def test_a_wrong_key_is_told_so(self, page: Page) -> None:
+        use_key(page, "idg_not-a-key")
+        expect(page.locator("#message")).to_have_text("401: unknown or revoked API key")
+
+
+class TestPicture:
+    def test_shows_both_profiles_and_the_held_edge_between_them(
+        self, page: Page, held_service: IdentityService
+    ) -> None:
+        use_key(page, held_service.keys.create(Role.STEWARD.value))
+        page.locator("#queue tbody tr").first.get_by_role("button", name="Show").click()
+        picture = page.locator("#picture")
+        expect(picture.locator(".profile-label")).to_have_count(2)
+        expect(picture.locator(".node")).to_have_count(3)
+        expect(picture.locator(".node.type-customer_id")).to_have_count(2)
+        expect(picture.locator(".edge.status-held")).to_have_count(1)
+        expect(picture.locator(".edge.status-joined")).to_have_count(1)
+
+    def test_a_profile_id_typed_in_is_drawn(
+        self, page: Page, held_service: IdentityService
+    ) -> None:
+        use_key(page, held_service.keys.create(Role.STEWARD.value))
+        profile = held_service.lookup("customer_id", "crm/1")
+        page.fill("#profile-id", profile.id)
+        page.click("#profile-form button")
+        expect(page.locator("#picture .profile-label")).to_have_text([profile.id])
+        expect(page.locator("#picture .node:not(.outside)")).to_have_count(2)
+
+
+class TestDecisions:
+    def test_rejecting_empties_the_queue_and_keeps_the_profiles_apart(
+        self, page: Page, held_service: IdentityService
+    ) -> None:
+        use_key(page, held_service.keys.create(Role.STEWARD.value))
+        page.locator("#queue tbody tr").first.get_by_role("button", name="Reject").click()
+        expect(page.locator("#message")).to_contain_text("Rejected")
+        expect(page.locator("#queue tbody tr")).to_have_count(0)
+        expect(page.locator("#picture .edge.status-rejected")).to_have_count(1)
+        rejected = held_service.stewardship.review_queue("rejected").edges
+        assert [(e.left, e.right) for e in rejected] == [
+            ("customer_id:crm/2", "email:ann@example.com")
+        ]
+        ann = held_service.lookup("email", "ann@example.com")
+        assert ann.id != held_service.lookup("customer_id", "crm/2").id
+
+    def test_approving_joins_the_two_profiles_into_one_picture(
+        self, page: Page, held_service: IdentityService
+    ) -> None:
+        use_key(page, held_service.keys.create(Role.STEWARD.value))
+        page.locator("#queue tbody tr").first.get_by_role("button", name="Approve").click()
+        expect(page.locator("#message")).to_contain_text("Approved")
+        expect(page.locator("#queue tbody tr")).to_have_count(0)
+        expect(page.locator("#picture .profile-label")).to_have_count(1)
+        expect(page.locator("#picture .node")).to_have_count(3)
+        expect(page.locator("#picture .edge.status-approved")).to_have_count(1)
+        ann = held_service.lookup("email", "ann@example.com")
+        assert ann.id == held_service.lookup("customer_id", "crm/2").id

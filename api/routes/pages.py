@@ -10,7 +10,7 @@ key without the steward role sees the API's 403 message and nothing else.
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
@@ -18,9 +18,13 @@ from fastapi.responses import HTMLResponse
 router = APIRouter(tags=["pages"])
 
 
+PAGES = Path(__file__).resolve().parent.parent / "web"
+"""``api/web``, installed with the package (``package-data`` in pyproject.toml)."""
+
+
 @cache
 def _page(name: str) -> str:
-    return files("api").joinpath("web", name).read_text(encoding="utf-8")
+    return (PAGES / name).read_text(encoding="utf-8")
 
 
 @router.get(

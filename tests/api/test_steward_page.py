@@ -138,6 +138,41 @@ class TestReviewQueue:
         expect(page.locator("#message")).to_have_text("401: unknown or revoked API key")
 
 
+class TestPagingAndFilter:
+    def test_more_fetches_the_next_page_and_a_reason_filters(
+        self, page: Page, held_service: IdentityService
+    ) -> None:
+        # 59 more people, each with a second CRM number held back: 60 held edges in all.
+        for day, suffix in ((3, "a"), (4, "b")):
+            held_service.ingest(
+                [
+                    held_service.parse(
+                        observation(
+                            ("email", f"p{n}@example.com"),
+                            ("customer_id", f"crm/{n}{suffix}"),
+                            day=day,
+                        )
+                    ).observation
+                    for n in range(59)
+                ]
+            )
+        use_key(page, held_service.keys.create(Role.STEWARD.value))
+        rows = page.locator("#queue tbody tr")
+        expect(rows).to_have_count(50)
+        expect(page.locator("#total")).to_have_text("(60 held)")
+        page.click("#more")
+        expect(rows).to_have_count(60)
+        expect(page.locator("#more")).to_be_hidden()
+
+        page.fill("#reason", "generic")
+        page.click("#filter-form button")
+        expect(rows).to_have_count(0)
+        page.fill("#reason", "more than 1 customer_id")
+        page.click("#filter-form button")
+        expect(rows).to_have_count(50)
+        expect(page.locator("#more")).to_be_visible()
+
+
 class TestPicture:
     def test_shows_both_profiles_and_the_held_edge_between_them(
         self, page: Page, held_service: IdentityService

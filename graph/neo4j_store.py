@@ -51,6 +51,12 @@ incremented inside the transaction: it is write-locked until commit, so position
 monotonic in commit order, and a rolled-back transaction gives its positions back (no
 gaps). The audit log works the same way with its own counter.
 
+Index hints: queries that start from identifier keys and expand over ``LINK`` say
+``USING INDEX i:Identifier(key)``. Planned while the database was nearly empty (the first
+batch of a load), the cost planner cached plans that started from the far end of the
+pattern and kept them for later, fuller batches: ``neighbour_counts`` took 4 s a call and
+21.6 s of a 52 s cold ingest of 4,512 observations; with the hint, 2.3 s in all.
+
 Errors of the driver or the server become ``StoreError`` naming the store, the URI, the
 database and the operation (and the method of the transaction that failed); the driver's
 error is chained. Exceptions raised by ``work`` itself pass through unchanged after the
@@ -224,7 +230,9 @@ CALL () {
 }
 CALL () {
   UNWIND $keys AS k
-  MATCH (:Identifier {key: k})-[e:LINK]-(o:Identifier)
+  MATCH (i:Identifier {key: k})
+  USING INDEX i:Identifier(key)
+  MATCH (i)-[e:LINK]-(o:Identifier)
   WITH collect(DISTINCT e) AS links, collect(DISTINCT o) AS ends
   FOREACH (e IN links | DELETE e)
   FOREACH (n IN [n IN ends WHERE n:Placeholder AND NOT EXISTS { (n)--() }] | DELETE n)
@@ -417,7 +425,9 @@ _EDGE_FIELDS: Final = (
 _EDGES_OF: Final = (
     """
 UNWIND $keys AS k
-MATCH (:Identifier {key: k})-[e:LINK]-(:Identifier)
+MATCH (i:Identifier {key: k})
+USING INDEX i:Identifier(key)
+MATCH (i)-[e:LINK]-(:Identifier)
 WITH DISTINCT e
 RETURN collect([startNode(e).key, endNode(e).key, """
     + _EDGE_FIELDS
@@ -479,7 +489,9 @@ RETURN e.status AS status, count(*) AS edges
 
 _NEIGHBOUR_COUNTS: Final = """
 UNWIND $keys AS k
-MATCH (:Identifier {key: k})-[e:LINK]-(o:Identifier)
+MATCH (i:Identifier {key: k})
+USING INDEX i:Identifier(key)
+MATCH (i)-[e:LINK]-(o:Identifier)
 WHERE e.status IN ['joined', 'held', 'approved']
 WITH k, o.key AS other
 WITH k, CASE WHEN other CONTAINS ':' THEN split(other, ':')[0] ELSE '' END AS kind,

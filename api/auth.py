@@ -10,6 +10,7 @@ against ``api.roles.ROUTE_ROLES`` for the matched route. Missing, unknown or rev
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -60,10 +61,10 @@ def known_query_only(request: Request) -> None:
     parameter here is a single value): a misspelt ``limt=10`` or a repeated ``type=`` is an
     error, not a silently ignored or silently chosen wish."""
     declared = {p.alias for p in request.scope["route"].dependant.query_params}
-    names = [name for name, _ in request.query_params.multi_items()]
+    given = Counter(name for name, _ in request.query_params.multi_items())
     refusals = [
         Refusal(f"query.{name}", request.query_params[name], "query.known", "no such parameter")
-        for name in sorted(set(names) - declared)
+        for name in sorted(given.keys() - declared)
     ] + [
         Refusal(
             f"query.{name}",
@@ -71,7 +72,7 @@ def known_query_only(request: Request) -> None:
             "query.single",
             "given more than once; send it once",
         )
-        for name in sorted({n for n in names if n in declared and names.count(n) > 1})
+        for name in sorted(n for n, times in given.items() if n in declared and times > 1)
     ]
     if refusals:
         raise InputRefused(refusals)

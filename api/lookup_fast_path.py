@@ -6,7 +6,7 @@ itself (measured in-process on this machine: 0.65 ms of CPU through the route ag
 0.14 ms for the service call and its JSON). This ASGI middleware answers the ordinary case
 directly: a bearer key whose role may use the route (``api.roles``, as ``api.auth``
 checks it), exactly the ``type`` and ``value`` query parameters once each, and a profile
-found. The answer is the route's own: the same ``profile_response`` of the same service
+found. The answer is the route's own: the same ``profile_json`` of the same service
 call, counted by the metrics middleware under the route's template.
 
 Anything else (no key, a wrong role, an unknown or repeated parameter, a value that does
@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.roles import may_use
-from api.routes.lookup import profile_response
+from api.routes.lookup import profile_json
 from graph.store import StoreError
 from identity.errors import IdgraphError
 from identity.service import IdentityService
@@ -76,7 +76,7 @@ class LookupFastPath:
             profile = service.lookup(values["type"], values["value"])
         except (IdgraphError, StoreError):
             return None
-        return bytes(profile_response(profile.to_dict()).body)
+        return profile_json(profile.to_dict())
 
 
 def _bearer_key(scope: Scope) -> str | None:

@@ -203,13 +203,10 @@ class EmailLocalComparison(StringComparison):
     are ``else`` unless equal: ``bob.nguyen622`` and ``bob.nguyen625`` are two accounts
     numbered apart (often two people of one name), not a typo."""
 
-    def compare(self, left: Fields, right: Fields) -> Outcome | None:
-        outcome = super().compare(left, right)
-        if outcome is None or outcome.level in (0, len(self.levels) - 1):
-            return outcome
-        if _digits(outcome.left) != _digits(outcome.right):
-            return Outcome(len(self.levels) - 1, outcome.left, outcome.right)
-        return outcome
+    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
+        if _digits(a) != _digits(b):
+            return len(self.levels) - 1
+        return super()._level(a, b, left, right)
 
 
 def _digits(value: str) -> str:

@@ -133,31 +133,28 @@ class FellegiSunterModel:
         return probability_to_bits(self.prior)
 
     def contribution(self, name: str, outcome: Outcome) -> Contribution:
-        levels = self.comparisons[name]
-        bits = levels.bits(outcome.level)
-        tf_bits = 0.0
-        if outcome.term:
-            share = self.term_frequencies.get(name, {}).get(outcome.term)
-            if share is not None:
-                tf_bits = math.log2(levels.u[outcome.level] / max(share, self.tf_minimum_u))
+        tf_bits = self._term_frequency_bits(name, outcome)
         return Contribution(
             name,
-            levels.levels[outcome.level],
+            self.comparisons[name].levels[outcome.level],
             outcome.left,
             outcome.right,
-            bits + tf_bits,
+            self._level_bits[name][outcome.level] + tf_bits,
             tf_bits,
         )
 
+    def _term_frequency_bits(self, name: str, outcome: Outcome) -> float:
+        if not outcome.term:
+            return 0.0
+        share = self.term_frequencies.get(name, {}).get(outcome.term)
+        if share is None:
+            return 0.0
+        u = self.comparisons[name].u[outcome.level]
+        return math.log2(u / max(share, self.tf_minimum_u))
+
     def bits(self, name: str, outcome: Outcome) -> float:
         """``contribution(name, outcome).bits`` without building the contribution."""
-        bits = self._level_bits[name][outcome.level]
-        if outcome.term:
-            share = self.term_frequencies.get(name, {}).get(outcome.term)
-            if share is not None:
-                u = self.comparisons[name].u[outcome.level]
-                bits += math.log2(u / max(share, self.tf_minimum_u))
-        return bits
+        return self._level_bits[name][outcome.level] + self._term_frequency_bits(name, outcome)
 
     def most_bits(self, name: str) -> float:
         """The most any outcome of the comparison can add (term frequencies included)."""

@@ -87,6 +87,9 @@ class FuzzyMatcher:
         init=False, repr=False, compare=False, default=()
     )
     """The comparisons by most bits first, each with the most the ones after it can add."""
+    _evidence_needed: float = field(init=False, repr=False, compare=False, default=math.inf)
+    """Bits of evidence (the prior aside) a pair needs to reach ``review_threshold``, less
+    the slack for sums taken in another order."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.review_threshold <= self.merge_threshold <= 1.0:
@@ -108,6 +111,9 @@ class FuzzyMatcher:
             "_pruning",
             tuple((c, sum(upside[i + 1 :])) for i, c in enumerate(ordered)),
         )
+        if self.review_threshold < 1.0:
+            needed = probability_to_bits(self.review_threshold) - self.model.prior_bits
+            object.__setattr__(self, "_evidence_needed", needed - _ROUNDING)
 
     def blocking_keys(self, record: PersonRecord) -> set[str]:
         return blocking_keys(record, self.rules)
@@ -144,18 +150,15 @@ class FuzzyMatcher:
         """Every comparison's outcome, or None as soon as the bits so far plus the most
         the remaining comparisons could add stay below the review threshold: nearly all
         blocked pairs are two people, and most are told apart by their first fields."""
-        if self.review_threshold >= 1.0:
-            floor = math.inf
-        else:
-            floor = probability_to_bits(self.review_threshold) - _ROUNDING
-        total = self.model.prior_bits
+        needed = self._evidence_needed
+        total = 0.0
         outcomes: dict[str, Outcome | None] = {}
         for comparison, upside in self._pruning:
             outcome = comparison.compare(left.normalized, right.normalized)
             outcomes[comparison.name] = outcome
             if outcome is not None:
                 total += self.model.bits(comparison.name, outcome)
-            if total + upside < floor:
+            if total + upside < needed:
                 return None
         return outcomes
 

@@ -6,8 +6,8 @@ it on the event loop is cheaper than the two thread-pool hops (handler, then res
 serialization) a plain route costs: driving the ASGI app in-process on a busy 2-CPU
 machine, about 0.7 ms per lookup inline against 2.5 ms through the pool. The price:
 while a read runs, the loop waits. On the embedded store that is tens of microseconds; on
-Neo4j it is a network round trip, so run several workers (``uvicorn --workers N``) in
-front of Neo4j.
+Neo4j it is a network round trip, so run several workers (``idgraph serve --workers N``)
+in front of Neo4j.
 """
 
 from __future__ import annotations
@@ -38,13 +38,16 @@ router = APIRouter(
 )
 
 
-def profile_response(document: dict[str, Any]) -> Response:
+def profile_json(document: dict[str, Any]) -> bytes:
     """A profile document as JSON without a second pass through ``ProfileOut``: the
     document already has that shape (the schemathesis run checks every answer against the
     schema), and validating its nested provenance and consent again was the largest part
     of a single lookup's CPU time."""
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, media_type="application/json")
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def profile_response(document: dict[str, Any]) -> Response:
+    return Response(profile_json(document), media_type="application/json")
 
 
 TypeParam = Annotated[str, Query(description="identifier type, e.g. email")]

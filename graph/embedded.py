@@ -104,7 +104,10 @@ def _keys(values: Iterable[str]) -> str:
 
 
 class SqliteTransaction:
-    """``GraphTransaction`` over one SQLite connection inside BEGIN ... COMMIT."""
+    """``GraphTransaction`` over one SQLite connection inside BEGIN ... COMMIT.
+
+    Rows (named tuples) go to ``executemany`` as they are: each statement lists its
+    columns in the order of the row's fields."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
@@ -115,7 +118,7 @@ class SqliteTransaction:
             " VALUES (?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
             " first_seen = min(first_seen, excluded.first_seen),"
             " last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count",
-            [(r.key, r.type, r.value, r.first_seen, r.last_seen, r.count) for r in rows],
+            rows,
         )
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
@@ -128,23 +131,7 @@ class SqliteTransaction:
             " source = excluded.source, evidence = excluded.evidence,"
             " first_seen = min(first_seen, excluded.first_seen),"
             " last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count",
-            [
-                (
-                    r.left,
-                    r.right,
-                    r.matcher,
-                    r.rule,
-                    r.weight,
-                    r.status,
-                    r.source,
-                    r.evidence,
-                    r.first_seen,
-                    r.last_seen,
-                    r.count,
-                    r.reason,
-                )
-                for r in rows
-            ],
+            rows,
         )
 
     def set_edge_status(self, rows: Sequence[EdgeStatusRow]) -> None:
@@ -235,28 +222,22 @@ class SqliteTransaction:
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         self._db.executemany(
-            "INSERT OR IGNORE INTO facts (identifier_key, observation_id, name, value, source,"
+            "INSERT OR IGNORE INTO facts (observation_id, identifier_key, name, value, source,"
             " observed_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (r.identifier_key, r.observation_id, r.name, r.value, r.source, r.observed_at)
-                for r in rows
-            ],
+            rows,
         )
 
     def add_consent(self, rows: Sequence[ConsentRow]) -> None:
         self._db.executemany(
             "INSERT OR IGNORE INTO consent (statement_id, subject_key, purpose, status, at,"
             " source, proof) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r.statement_id, r.subject_key, r.purpose, r.status, r.at, r.source, r.proof)
-                for r in rows
-            ],
+            rows,
         )
 
     def add_person_records(self, rows: Sequence[PersonRecordRow]) -> None:
         self._db.executemany(
             "INSERT OR IGNORE INTO person_records (id, identifier_key, fields) VALUES (?, ?, ?)",
-            [(r.id, r.identifier_key, r.fields) for r in rows],
+            rows,
         )
 
     def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
@@ -397,18 +378,7 @@ class SqliteTransaction:
         self._db.executemany(
             "INSERT OR REPLACE INTO profiles (id, created_at, updated_at, identifiers,"
             " attributes, consent, lineage) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    r.id,
-                    r.created_at,
-                    r.updated_at,
-                    r.identifiers,
-                    r.attributes,
-                    r.consent,
-                    r.lineage,
-                )
-                for r in rows
-            ],
+            rows,
         )
 
     def delete_profiles(self, profile_ids: Collection[str]) -> None:
@@ -580,6 +550,10 @@ class EmbeddedStore:
                 connection.execute("PRAGMA synchronous = FULL")
                 connection.execute("PRAGMA foreign_keys = OFF")
                 connection.execute("PRAGMA cache_size = -65536")
+                # Checkpoint every 64 MiB of WAL instead of SQLite's 4 MiB: a batch of a load
+                # writes several MiB, so the default copied pages back to the database file
+                # (and synced it) at nearly every commit; each commit still syncs the WAL.
+                connection.execute("PRAGMA wal_autocheckpoint = 16384")
             except sqlite3.Error as e:
                 raise StoreError(f"embedded store: cannot open {self.path}: {e}") from e
             self._local.connection = connection

@@ -749,7 +749,9 @@ class Neo4jTransaction:
         self._write(
             "upsert_identifiers",
             _UPSERT_IDENTIFIERS,
-            rows=[[r.key, r.type, r.value, r.first_seen, r.last_seen, int(r.count)] for r in rows],
+            rows=[
+                [r.key, r.type, r.value, r.first_seen, r.last_seen, int(r.sightings)] for r in rows
+            ],
         )
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
@@ -771,7 +773,7 @@ class Neo4jTransaction:
                     r.evidence,
                     r.first_seen,
                     r.last_seen,
-                    int(r.count),
+                    int(r.sightings),
                 ]
                 for r in rows
             ],

@@ -1,13 +1,15 @@
 """The rows a store keeps. Plain values only: times are ``YYYY-MM-DDTHH:MM:SSZ`` strings,
-structured fields are JSON strings, so every store keeps them the same way."""
+structured fields are JSON strings, so every store keeps them the same way.
+
+Rows are named tuples, not dataclasses: an ingest builds and reads hundreds of thousands
+of them, and a tuple is built four times faster (and goes to SQLite as it is)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class IdentifierRow:
+class IdentifierRow(NamedTuple):
     """An identifier sighting to upsert: first/last seen widen, count adds up."""
 
     key: str
@@ -15,24 +17,22 @@ class IdentifierRow:
     value: str
     first_seen: str
     last_seen: str
-    count: int = 1
+    sightings: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class StoredIdentifier:
+class StoredIdentifier(NamedTuple):
     key: str
     type: str
     value: str
     profile_id: str | None
     first_seen: str
     last_seen: str
-    count: int
+    sightings: int
     generic: str = ""
     """Why the identifier is generic (linked to too many others), or empty."""
 
 
-@dataclass(frozen=True, slots=True)
-class EdgeRow:
+class EdgeRow(NamedTuple):
     """An edge to upsert, keyed by (left, right, matcher, rule) with left < right.
 
     On a repeat the weight is the larger of the two (so the result does not depend on load
@@ -51,7 +51,7 @@ class EdgeRow:
     evidence: str
     first_seen: str
     last_seen: str
-    count: int = 1
+    sightings: int = 1
     reason: str = ""
     """Why a ``held`` edge does not join (the guard it would break), else empty."""
 
@@ -60,8 +60,7 @@ class EdgeRow:
         return (self.left, self.right, self.matcher, self.rule)
 
 
-@dataclass(frozen=True, slots=True)
-class EdgeStatusRow:
+class EdgeStatusRow(NamedTuple):
     left: str
     right: str
     matcher: str
@@ -70,8 +69,7 @@ class EdgeStatusRow:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FactRow:
+class FactRow(NamedTuple):
     """One attribute value seen with one identifier in one observation."""
 
     observation_id: str
@@ -82,8 +80,7 @@ class FactRow:
     observed_at: str
 
 
-@dataclass(frozen=True, slots=True)
-class ConsentRow:
+class ConsentRow(NamedTuple):
     statement_id: str
     subject_key: str
     purpose: str
@@ -93,8 +90,7 @@ class ConsentRow:
     proof: str
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileRow:
+class ProfileRow(NamedTuple):
     """A golden profile as served: the document is denormalized so a lookup is one read."""
 
     id: str
@@ -106,8 +102,7 @@ class ProfileRow:
     lineage: str
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeRow:
+class ChangeRow(NamedTuple):
     position: int
     kind: str
     profile_id: str
@@ -115,8 +110,7 @@ class ChangeRow:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRow:
+class AuditRow(NamedTuple):
     """Who did what, when, with counts: never personal data (identifiers appear only as
     keyed hashes)."""
 
@@ -127,8 +121,7 @@ class AuditRow:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class PersonRecordRow:
+class PersonRecordRow(NamedTuple):
     """What one identifier said about a person, kept for fuzzy matching.
 
     ``id`` names the record (the matcher derives it from the identifier and the fields,

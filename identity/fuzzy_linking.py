@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 
 from graph.records import EdgeRow, EdgeStatusRow, PersonRecordRow
 from graph.store import GraphTransaction
+from identity.canonical_json import canonical_json
 from identity.observation import Observation
 from matchers.attributes import PersonRecord
 from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
@@ -66,8 +67,13 @@ def anchor_key(observation: Observation) -> str:
 
 
 def record_id(record: PersonRecord) -> str:
-    payload = json.dumps([record.key, sorted(record.normalized.items())], ensure_ascii=False)
+    payload = _record_id_json([record.key, sorted(record.normalized.items())])
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
+# Stored IDs were made with ``json.dumps(..., ensure_ascii=False)``: the same text, from one
+# encoder instead of a new one per record.
+_record_id_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +117,7 @@ class FuzzyLinker:
         )
         tx.add_person_records(
             [
-                PersonRecordRow(a.id, a.record.key, _dumps(dict(a.record.normalized)))
+                PersonRecordRow(a.id, a.record.key, canonical_json(dict(a.record.normalized)))
                 for a in arrivals
             ]
         )
@@ -187,7 +193,7 @@ class FuzzyLinker:
                     pair.weight,
                     STATUS_JOINED if joined else STATUS_HELD,
                     arrival.source,
-                    _dumps(pair.evidence),
+                    canonical_json(pair.evidence),
                     arrival.observed_at,
                     arrival.observed_at,
                     reason="" if joined else review_reason(pair.weight),
@@ -205,10 +211,6 @@ def fuzzy_linker(merge_threshold: float, matcher: FuzzyMatcher | None = None) ->
     if merge_threshold > base.merge_threshold:
         base = replace(base, merge_threshold=merge_threshold)
     return FuzzyLinker(base)
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 __all__: Sequence[str] = ("FuzzyLinker", "anchor_key", "fuzzy_linker", "record_id")

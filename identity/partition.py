@@ -48,22 +48,28 @@ class Partition:
 
 
 class _Groups:
+    """Union-find over the cluster's keys with each group's members and guard counts.
+
+    Counts are plain dicts (not ``Counter`` arithmetic): a union is tried once per eligible
+    edge, tens of thousands of times in a large batch."""
+
     def __init__(self, keys: Iterable[str], guards: GuardSettings) -> None:
         self._guards = guards
         self.parent: dict[str, str] = {}
         self.members: dict[str, list[str]] = {}
-        self.counts: dict[str, Counter[str]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
         for key in keys:
             self.parent[key] = key
             self.members[key] = [key]
-            self.counts[key] = limit_counters((key,), guards)
+            self.counts[key] = dict(limit_counters((key,), guards))
 
     def find(self, key: str) -> str:
+        parent = self.parent
         root = key
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[key] != root:
-            self.parent[key], key = root, self.parent[key]
+        while parent[root] != root:
+            root = parent[root]
+        while parent[key] != root:
+            parent[key], key = root, parent[key]
         return root
 
     def try_union(
@@ -73,20 +79,51 @@ class _Groups:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return None
-        small, large = sorted((ra, rb), key=lambda r: len(self.members[r]))
-        for key in self.members[small]:
-            for other in cannot_link.get(key, ()):
-                if other in self.parent and self.find(other) == large:
-                    return f"cannot-link: {key} and {other} are different people (steward)"
-        merged = self.counts[ra] + self.counts[rb]
-        reason = broken_limit(merged, self._guards, self.counts[ra] | self.counts[rb])
-        if reason is not None and not forced:
-            return reason
+        small, large = (ra, rb) if len(self.members[ra]) <= len(self.members[rb]) else (rb, ra)
+        if cannot_link:
+            reason = self._cannot_link(small, large, cannot_link)
+            if reason is not None:
+                return reason
+        small_counts, large_counts = self.counts[small], self.counts[large]
+        if not forced:
+            reason = self._broken_limit(small_counts, large_counts)
+            if reason is not None:
+                return reason
         self.parent[small] = large
         self.members[large].extend(self.members.pop(small))
-        self.counts[large] = merged
+        for name, count in small_counts.items():
+            large_counts[name] = large_counts.get(name, 0) + count
         del self.counts[small]
         return None
+
+    def _cannot_link(
+        self, small: str, large: str, cannot_link: Mapping[str, set[str]]
+    ) -> str | None:
+        # The reason names the smallest pair, whichever group is the smaller: the held
+        # edge's reason must not depend on the order the data arrived in.
+        broken = [
+            (min(key, other), max(key, other))
+            for key in self.members[small]
+            for other in cannot_link.get(key, ())
+            if other in self.parent and self.find(other) == large
+        ]
+        if not broken:
+            return None
+        first, second = min(broken)
+        return f"cannot-link: {first} and {second} are different people (steward)"
+
+    def _broken_limit(self, left: dict[str, int], right: dict[str, int]) -> str | None:
+        """``broken_limit`` of the union, each group's counts tolerated (a group a steward
+        joined over a limit may stay over it): only a name counted in both groups can break
+        a limit, so only those are checked."""
+        if len(left) > len(right):
+            left, right = right, left
+        shared = [name for name in left if name in right]
+        if not shared:
+            return None
+        merged = Counter({name: left[name] + right[name] for name in shared})
+        tolerated = {name: max(left[name], right[name]) for name in shared}
+        return broken_limit(merged, self._guards, tolerated)
 
     def pieces(self) -> list[list[str]]:
         return sorted(sorted(m) for m in self.members.values())

@@ -149,7 +149,7 @@ class Privacy:
                         "value": i.value,
                         "first_seen": i.first_seen,
                         "last_seen": i.last_seen,
-                        "count": i.count,
+                        "count": i.sightings,
                         "generic": i.generic,
                     }
                     for k, i in sorted(identifiers.items())

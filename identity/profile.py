@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.records import ConsentRow, FactRow, ProfileRow
+from identity.canonical_json import canonical_json
 from identity.consent import ConsentStatement, ConsentStatus, effective_consent
 
 
@@ -98,31 +99,28 @@ def build_document(
     consent_json: str,
     created_at: str,
     updated_at: str,
-    lineage: Sequence[dict[str, Any]],
+    lineage: Sequence[dict[str, Any]] | str,
 ) -> ProfileRow:
+    """``lineage``: the events, or already their JSON text."""
     return ProfileRow(
         id=profile_id,
         created_at=created_at,
         updated_at=updated_at,
-        identifiers=_dumps(sorted(identifier_keys)),
-        attributes=_dumps(
+        identifiers=canonical_json(sorted(identifier_keys)),
+        attributes=canonical_json(
             {
                 n: {"value": g.value, "source": g.source, "observed_at": g.observed_at}
                 for n, g in golden.items()
             }
         ),
         consent=consent_json,
-        lineage=_dumps(list(lineage)),
+        lineage=lineage if isinstance(lineage, str) else canonical_json(list(lineage)),
     )
 
 
 def consent_document(rows: Iterable[ConsentRow], purposes: Sequence[str]) -> str:
     consent = effective_consent(statements_from_rows(rows), purposes)
-    return _dumps({p: c.to_dict() for p, c in consent.items()})
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return canonical_json({p: c.to_dict() for p, c in consent.items()})
 
 
 @dataclass(frozen=True, slots=True)

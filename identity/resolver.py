@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph.records import (
@@ -46,6 +46,7 @@ from graph.records import (
     StoredIdentifier,
 )
 from graph.store import GraphTransaction
+from identity.canonical_json import canonical_json
 from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
 from identity.guards import generic_identifiers, neighbour_counts_from_edges
 from identity.observation import Observation
@@ -103,6 +104,8 @@ class Cluster:
     edges: dict[tuple[str, str, str, str], EdgeRow]
     profiles: dict[str, ProfileRow]
     generic: set[str]
+    members: dict[str, list[str]] = field(default_factory=dict)
+    """The identifier keys of each profile in ``profiles`` (its document, parsed once)."""
 
 
 class Resolver:
@@ -173,7 +176,7 @@ class Resolver:
             evidence = evidence_json.get((obs.source, obs.authenticated))
             for pair in self._matcher.pairs(keys, obs.source, obs.authenticated):
                 if evidence is None:
-                    evidence = evidence_json[(obs.source, obs.authenticated)] = _dumps(
+                    evidence = evidence_json[(obs.source, obs.authenticated)] = canonical_json(
                         pair.evidence
                     )
                 status = STATUS_JOINED if pair.weight >= threshold else STATUS_WEAK
@@ -338,7 +341,7 @@ class Resolver:
         if changes:
             tx.set_generic(changes)
             stored = {
-                key: replace(ident, generic=changes[key]) if key in changes else ident
+                key: ident._replace(generic=changes[key]) if key in changes else ident
                 for key, ident in stored.items()
             }
         return stored
@@ -374,7 +377,8 @@ class Resolver:
             }
             for pid, row in tx.get_profiles(new_profiles).items():
                 cluster.profiles[pid] = row
-                reached.update(json.loads(row.identifiers))
+                cluster.members[pid] = json.loads(row.identifiers)
+                reached.update(cluster.members[pid])
             for edge in tx.edges_of(frontier - cluster.generic):
                 cluster.edges[edge.slot] = edge
                 if edge.status in LINKING_STATUSES and (
@@ -453,7 +457,7 @@ class Resolver:
         changed: set[str] = set()
         for piece, pid in zip(pieces, ids, strict=True):
             old = cluster.profiles.get(pid)
-            if old is None or seed_set.intersection(piece) or json.loads(old.identifiers) != piece:
+            if old is None or seed_set.intersection(piece) or cluster.members[pid] != piece:
                 changed.add(pid)
         return changed
 
@@ -475,8 +479,7 @@ class Resolver:
             return
         # A piece grows incrementally when every old profile it touches lies wholly in it.
         whole: dict[str, bool] = {}
-        for pid, row in cluster.profiles.items():
-            members = json.loads(row.identifiers)
+        for pid, members in cluster.members.items():
             targets = {owner.get(k) for k in members}
             whole[pid] = len(targets) == 1 and None not in targets
         full: set[str] = set()
@@ -519,18 +522,24 @@ class Resolver:
         for pid in sorted(changed):
             piece = members_of[pid]
             old = cluster.profiles.get(pid)
-            lineage: list[dict[str, Any]] = json.loads(old.lineage) if old else []
+            lineage: list[dict[str, Any]] = []
             if pid in merged:
                 lineage.append({"event": "merge", "absorbed": merged[pid], "at": now})
                 changes.append(
                     ChangeRow(
-                        0, "merge", pid, now, _dumps({"survivor": pid, "absorbed": merged[pid]})
+                        0,
+                        "merge",
+                        pid,
+                        now,
+                        canonical_json({"survivor": pid, "absorbed": merged[pid]}),
                     )
                 )
             if pid in split:
                 lineage.append({"event": "split", "into": split[pid], "at": now})
                 changes.append(
-                    ChangeRow(0, "split", pid, now, _dumps({"profile": pid, "into": split[pid]}))
+                    ChangeRow(
+                        0, "split", pid, now, canonical_json({"profile": pid, "into": split[pid]})
+                    )
                 )
             if pid in split_from and old is None:
                 lineage.append({"event": "split_from", "profile": split_from[pid], "at": now})
@@ -559,12 +568,23 @@ class Resolver:
                     consent_json,
                     created_at=min(i.first_seen for i in idents),
                     updated_at=max(i.last_seen for i in idents),
-                    lineage=lineage,
+                    lineage=_extended_lineage(old, lineage),
                 )
             )
         tx.put_profiles(documents)
         if changes:
             tx.append_changes(changes)
+
+
+def _extended_lineage(old: ProfileRow | None, events: list[dict[str, Any]]) -> str:
+    """The profile's lineage (a JSON list) with the new events; the stored text as is when
+    there are none, which is nearly every document an ingest rewrites."""
+    if old is None:
+        return canonical_json(events)
+    if not events:
+        return old.lineage
+    earlier: list[dict[str, Any]] = json.loads(old.lineage)
+    return canonical_json(earlier + events)
 
 
 def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
@@ -578,7 +598,7 @@ def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
             row.value,
             min(seen.first_seen, row.first_seen),
             max(seen.last_seen, row.last_seen),
-            seen.count + row.count,
+            seen.sightings + row.sightings,
         )
 
 
@@ -598,7 +618,7 @@ def _add_edge(rows: dict[tuple[str, str, str, str], EdgeRow], row: EdgeRow) -> N
             row.evidence,
             min(seen.first_seen, row.first_seen),
             max(seen.last_seen, row.last_seen),
-            seen.count + row.count,
+            seen.sightings + row.sightings,
         )
 
 
@@ -610,7 +630,3 @@ def _consent_row(obs: Observation, subject: str, index: int) -> ConsentRow:
     return ConsentRow(
         statement_id, subject, claim.purpose, claim.status.value, claim.at, obs.source, claim.proof
     )
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)

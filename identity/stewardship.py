@@ -67,7 +67,7 @@ def edge_to_dict(edge: EdgeRow) -> dict[str, Any]:
         "evidence": json.loads(edge.evidence),
         "first_seen": edge.first_seen,
         "last_seen": edge.last_seen,
-        "count": edge.count,
+        "count": edge.sightings,
     }
 
 
@@ -296,7 +296,7 @@ class Stewardship:
                         "generic": i.generic,
                         "first_seen": i.first_seen,
                         "last_seen": i.last_seen,
-                        "count": i.count,
+                        "count": i.sightings,
                     }
                     for k, i in sorted(identifiers.items())
                 ],

@@ -225,6 +225,8 @@ class PersonRecord:
     def from_normalized(cls, key: str, fields: Mapping[str, str]) -> PersonRecord:
         """A record from fields normalized earlier (as a store keeps them): they are
         compared as given, not normalized again."""
-        record = cls(key, {})
+        record = object.__new__(cls)
+        object.__setattr__(record, "key", key)
+        object.__setattr__(record, "attributes", {})
         object.__setattr__(record, "normalized", dict(fields))
         return record

@@ -171,6 +171,30 @@ def candidate_pairs(
 ) -> tuple[list[tuple[PersonRecord, PersonRecord]], set[str]]:
     """Each pair of records sharing a blocking key once, earlier record first, and the
     keys found too common."""
+    if len(rules) == 1:
+        return _one_rule_pairs(records, rules[0], max_block_size)
     index = BlockIndex(rules, max_block_size)
     pairs = [(earlier, record) for record in records for earlier in index.add(record)]
     return pairs, index.too_common
+
+
+def _one_rule_pairs(
+    records: Iterable[PersonRecord], rule: BlockingRule, max_block_size: int
+) -> tuple[list[tuple[PersonRecord, PersonRecord]], set[str]]:
+    """``candidate_pairs`` for one rule (as model estimation asks, once per rule), the same
+    pairs in the same order: with one key per record no pair can repeat, so the general
+    path's de-duplication is not needed (it doubled the time)."""
+    blocks: dict[str, list[PersonRecord]] = {}
+    too_common: set[str] = set()
+    pairs: list[tuple[PersonRecord, PersonRecord]] = []
+    for record in records:
+        key = rule.key(record.normalized)
+        if key is None:
+            continue
+        block = blocks.setdefault(key, [])
+        if len(block) >= max_block_size:
+            too_common.add(key)
+            continue
+        pairs.extend((earlier, record) for earlier in block if earlier.key != record.key)
+        block.append(record)
+    return pairs, too_common

@@ -12,6 +12,7 @@ value is (see ``fellegi_sunter``); ``Outcome.term`` carries that value.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -245,9 +246,11 @@ class AddressComparison(FieldComparison):
         return len(self.levels) - 1
 
 
-def _split_numbers(address: str) -> tuple[set[str], str]:
+# Memoized: one record's address is compared with every record it is paired with.
+@functools.lru_cache(maxsize=1 << 16)
+def _split_numbers(address: str) -> tuple[frozenset[str], str]:
     words = address.split()
-    return {w for w in words if w.isdigit()}, " ".join(w for w in words if not w.isdigit())
+    return frozenset(w for w in words if w.isdigit()), " ".join(w for w in words if not w.isdigit())
 
 
 def _similarity(a: str, b: str) -> float:

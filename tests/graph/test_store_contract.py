@@ -7,7 +7,6 @@ kept small: every call is a round trip on a networked store.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TypeVar
 
 import pytest
@@ -151,10 +150,10 @@ class TestUpsertEdges:
         )
         write(store, lambda tx: tx.upsert_edges([stronger]))
         write(
-            store, lambda tx: tx.upsert_edges([replace(stronger, first_seen=DAY5, last_seen=DAY5)])
+            store, lambda tx: tx.upsert_edges([stronger._replace(first_seen=DAY5, last_seen=DAY5)])
         )
         assert read(store, lambda tx: tx.edges_of([C])) == [
-            replace(stronger, first_seen=DAY1, last_seen=DAY5, count=8)
+            stronger._replace(first_seen=DAY1, last_seen=DAY5, sightings=8)
         ]
 
     def test_the_key_is_left_right_matcher_and_rule(self, store: GraphStore) -> None:
@@ -167,7 +166,7 @@ class TestUpsertEdges:
         write(store, lambda tx: tx.upsert_edges(rows))
         write(store, lambda tx: tx.upsert_edges(rows))
         stored = read(store, lambda tx: tx.edges_of([A]))
-        assert [(e.left, e.right, e.matcher, e.rule, e.count) for e in stored] == [
+        assert [(e.left, e.right, e.matcher, e.rule, e.sightings) for e in stored] == [
             (A, C, "co_occurrence", "authenticated", 2),
             (A, C, "co_occurrence", "unauthenticated", 2),
             (A, C, "fuzzy_name", "authenticated", 2),

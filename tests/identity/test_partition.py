@@ -187,7 +187,7 @@ class TestHeldReasons:
         assert result.pieces == [[EMAIL_A, EMAIL_C], [EMAIL_B]]
         assert result.held == {
             slot(EMAIL_B, EMAIL_C): (
-                f"cannot-link: {EMAIL_B} and {EMAIL_A} are different people (steward)"
+                f"cannot-link: {EMAIL_A} and {EMAIL_B} are different people (steward)"
             )
         }
 

@@ -453,8 +453,8 @@ class TestIdempotentIngest:
             keys = ["email:ann@example.com", "phone:+12125550100"]
             idents = tx.identifiers_of({p for p in tx.profile_ids(keys).values() if p})
             return (
-                [i.count for group in idents.values() for i in group],
-                [e.count for e in tx.edges_of(keys)],
+                [i.sightings for group in idents.values() for i in group],
+                [e.sightings for e in tx.edges_of(keys)],
             )
 
         assert service.store.read(stored) == ([2, 2], [2])

@@ -61,6 +61,32 @@ class TestCandidatePairs:
         )
         assert pairs == []
 
+    @pytest.mark.parametrize(
+        "name", [pytest.param(r.name, id=f"one rule: {r.name}") for r in default_rules()]
+    )
+    def test_one_rule_gives_the_pairs_and_order_of_the_block_index(self, name: str) -> None:
+        names = ["ann", "anne", "bob", "ann", "lee"]
+        records = [
+            person(
+                f"c:{i % 23}",
+                first_name=names[i % 5],
+                last_name=names[(i // 5) % 5],
+                date_of_birth=f"198{i % 3}-01-0{1 + i % 4}",
+                postcode=f"20{i % 2}",
+                address=f"{i % 6} high street",
+                national_id=f"{i % 7}",
+                email=f"ann{i % 8}@x.com",
+            )
+            for i in range(60)
+        ]
+        (rule,) = [r for r in default_rules() if r.name == name]
+        index = BlockIndex((rule,), max_block_size=6)
+        expected = [(a, b) for b in records for a in index.add(b)]
+        pairs, too_common = candidate_pairs(records, (rule,), max_block_size=6)
+        assert pairs, "the records share keys of every rule"
+        assert [(id(a), id(b)) for a, b in pairs] == [(id(a), id(b)) for a, b in expected]
+        assert too_common == index.too_common
+
 
 class TestBlockIndex:
     def test_a_full_block_takes_no_more_records_and_is_reported(self) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -88,8 +89,13 @@ class _Arrival:
 class FuzzyLinker:
     """Turns a batch of observations into fuzzy edges; see the module docstring."""
 
-    def __init__(self, matcher: FuzzyMatcher) -> None:
+    def __init__(self, matcher: FuzzyMatcher, cached_records: int = 50_000) -> None:
         self.matcher = matcher
+        # Stored person records by ID. A record ID is a hash of the record's anchor and
+        # fields, so an ID always means the same record: only which IDs a block lists is
+        # read from the store each time (an erased record leaves its blocks there).
+        self._records: OrderedDict[str, PersonRecord] = OrderedDict()
+        self._cached_records = cached_records
 
     @property
     def merge_threshold(self) -> float:
@@ -105,12 +111,7 @@ class FuzzyLinker:
         by_record = {id(a.record): a for a in arrivals}
         keys = sorted({k for a in arrivals for k in a.keys})
         members = tx.block_members(keys)
-        stored_ids = {i for ids in members.values() for i in ids}
-        stored_rows = tx.person_records(stored_ids)
-        stored = {
-            row.id: PersonRecord.from_normalized(row.identifier_key, json.loads(row.fields))
-            for row in stored_rows.values()
-        }
+        stored = self._stored_records(tx, {i for ids in members.values() for i in ids})
         candidates = {key: [stored[i] for i in ids if i in stored] for key, ids in members.items()}
         plan = self.matcher.plan(
             [a.record for a in arrivals], candidates, [a.keys for a in arrivals]
@@ -124,6 +125,7 @@ class FuzzyLinker:
         tx.append_to_blocks(
             {key: [by_record[id(r)].id for r in added] for key, added in plan.additions.items()}
         )
+        self._remember(arrivals)
         best: dict[tuple[str, str], tuple[ScoredPair, _Arrival]] = {}
         for earlier, later in plan.pairs:
             scored = self.matcher.score(earlier, later)
@@ -134,6 +136,26 @@ class FuzzyLinker:
             if known is None or scored.weight > known[0].weight:
                 best[slot] = (scored, by_record[id(later)])
         return self._rows(tx, best)
+
+    def _remember(self, arrivals: Iterable[_Arrival]) -> None:
+        for arrival in arrivals:
+            self._records[arrival.id] = arrival.record
+        self._trim()
+
+    def _trim(self) -> None:
+        while len(self._records) > self._cached_records:
+            self._records.popitem(last=False)
+
+    def _stored_records(self, tx: GraphTransaction, ids: set[str]) -> dict[str, PersonRecord]:
+        cache = self._records
+        found = {i: cache[i] for i in ids if i in cache}
+        missing = ids - found.keys()
+        if missing:
+            for row in tx.person_records(missing).values():
+                record = PersonRecord.from_normalized(row.identifier_key, json.loads(row.fields))
+                found[row.id] = cache[row.id] = record
+            self._trim()
+        return found
 
     def _new_arrivals(
         self, tx: GraphTransaction, observations: Iterable[Observation]

@@ -53,20 +53,16 @@ class Comparison(ABC):
     @abstractmethod
     def compare(self, left: Fields, right: Fields) -> Outcome | None: ...
 
-    def _pair(self, left: Fields, right: Fields) -> tuple[str, str] | None:
-        a, b = left.get(self.name), right.get(self.name)
-        return (a, b) if a and b else None
-
 
 class FieldComparison(Comparison):
     """One field present on both sides: equal values are level 0 (with the value as the
     term when term-frequency adjusted); ``_level`` grades the values that differ."""
 
     def compare(self, left: Fields, right: Fields) -> Outcome | None:
-        pair = self._pair(left, right)
-        if pair is None:
+        name = self.name
+        a, b = left.get(name), right.get(name)
+        if not a or not b:
             return None
-        a, b = pair
         if a == b:
             return Outcome(0, a, b, a if self.term_field else "")
         return Outcome(self._level(a, b, left, right), a, b)

@@ -133,7 +133,7 @@ class FellegiSunterModel:
         return probability_to_bits(self.prior)
 
     def contribution(self, name: str, outcome: Outcome) -> Contribution:
-        tf_bits = self._term_frequency_bits(name, outcome)
+        tf_bits = self.term_frequency_bits(name, outcome)
         return Contribution(
             name,
             self.comparisons[name].levels[outcome.level],
@@ -143,7 +143,7 @@ class FellegiSunterModel:
             tf_bits,
         )
 
-    def _term_frequency_bits(self, name: str, outcome: Outcome) -> float:
+    def term_frequency_bits(self, name: str, outcome: Outcome) -> float:
         if not outcome.term:
             return 0.0
         share = self.term_frequencies.get(name, {}).get(outcome.term)
@@ -154,7 +154,11 @@ class FellegiSunterModel:
 
     def bits(self, name: str, outcome: Outcome) -> float:
         """``contribution(name, outcome).bits`` without building the contribution."""
-        return self._level_bits[name][outcome.level] + self._term_frequency_bits(name, outcome)
+        return self._level_bits[name][outcome.level] + self.term_frequency_bits(name, outcome)
+
+    def level_bits(self, name: str) -> tuple[float, ...]:
+        """The bits of each level of the comparison, term frequencies aside."""
+        return self._level_bits[name]
 
     def most_bits(self, name: str) -> float:
         """The most any outcome of the comparison can add (term frequencies included)."""

@@ -83,10 +83,11 @@ class FuzzyMatcher:
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE
-    _pruning: tuple[tuple[Comparison, float], ...] = field(
+    _pruning: tuple[tuple[Comparison, float, tuple[float, ...]], ...] = field(
         init=False, repr=False, compare=False, default=()
     )
-    """The comparisons by most bits first, each with the most the ones after it can add."""
+    """The comparisons by most bits first, each with the most the ones after it can add
+    and the bits of each of its levels (term frequencies aside)."""
     _evidence_needed: float = field(init=False, repr=False, compare=False, default=math.inf)
     """Bits of evidence (the prior aside) a pair needs to reach ``review_threshold``, less
     the slack for sums taken in another order."""
@@ -109,7 +110,10 @@ class FuzzyMatcher:
         object.__setattr__(
             self,
             "_pruning",
-            tuple((c, sum(upside[i + 1 :])) for i, c in enumerate(ordered)),
+            tuple(
+                (c, sum(upside[i + 1 :]), self.model.level_bits(c.name))
+                for i, c in enumerate(ordered)
+            ),
         )
         if self.review_threshold < 1.0:
             needed = probability_to_bits(self.review_threshold) - self.model.prior_bits
@@ -151,13 +155,18 @@ class FuzzyMatcher:
         the remaining comparisons could add stay below the review threshold: nearly all
         blocked pairs are two people, and most are told apart by their first fields."""
         needed = self._evidence_needed
+        model = self.model
+        a, b = left.normalized, right.normalized
         total = 0.0
         outcomes: dict[str, Outcome | None] = {}
-        for comparison, upside in self._pruning:
-            outcome = comparison.compare(left.normalized, right.normalized)
+        for comparison, upside, level_bits in self._pruning:
+            outcome = comparison.compare(a, b)
             outcomes[comparison.name] = outcome
             if outcome is not None:
-                total += self.model.bits(comparison.name, outcome)
+                # model.bits(), without a method call and two look-ups per field
+                total += level_bits[outcome.level] + (
+                    model.term_frequency_bits(comparison.name, outcome) if outcome.term else 0.0
+                )
             if total + upside < needed:
                 return None
         return outcomes

@@ -105,3 +105,24 @@ def generic_identifiers(
                 )
                 break
     return generic
+
+
+def frequency_cap_reasons(
+    edges: Iterable[tuple[str, str]], keys: Iterable[str], settings: GuardSettings
+) -> dict[str, str]:
+    """``generic_identifiers(neighbour_counts_from_edges(edges, keys), settings)``, with
+    types counted only for keys linked to more than ``frequency_cap`` identifiers in all:
+    no other key can be over the cap for one type."""
+    wanted = set(keys)
+    others: dict[str, set[str]] = {}
+    for left, right in edges:
+        if left in wanted:
+            others.setdefault(left, set()).add(right)
+        if right in wanted:
+            others.setdefault(right, set()).add(left)
+    crowded = {
+        key: dict(Counter(other.partition(":")[0] for other in linked))
+        for key, linked in others.items()
+        if len(linked) > settings.frequency_cap
+    }
+    return generic_identifiers(crowded, settings)

@@ -48,7 +48,11 @@ from graph.records import (
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
 from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
-from identity.guards import generic_identifiers, neighbour_counts_from_edges
+from identity.guards import (
+    frequency_cap_reasons,
+    generic_identifiers,
+    neighbour_counts_from_edges,
+)
 from identity.observation import Observation
 from identity.partition import CandidateEdge, partition_cluster
 from identity.profile import (
@@ -249,8 +253,9 @@ class Resolver:
         """
         outcome = outcome or BatchOutcome()
         growth = growth or Growth()
-        stored_seeds = self._update_generic(tx, seeds)
-        cluster = self.gather(tx, seeds, stored_seeds)
+        seed_edges = tx.edges_of(seeds)
+        stored_seeds = self._update_generic(tx, seeds, seed_edges)
+        cluster = self.gather(tx, seeds, stored_seeds, seed_edges)
 
         eligible: list[CandidateEdge] = []
         cannot_links: list[tuple[str, str]] = []
@@ -327,11 +332,17 @@ class Resolver:
         return generic_identifiers(neighbour_counts_from_edges(linked, over), guards)
 
     def _update_generic(
-        self, tx: GraphTransaction, seeds: Collection[str]
+        self, tx: GraphTransaction, seeds: Collection[str], seed_edges: Sequence[EdgeRow]
     ) -> dict[str, StoredIdentifier]:
         """Mark seeds over the frequency cap generic, and unmark those back under it;
-        returns the stored seeds with their marks as they are now."""
-        wanted = self.generic_reasons(tx, seeds)
+        returns the stored seeds with their marks as they are now. ``seed_edges``: every
+        edge of the seeds (``edges_of(seeds)``), counted here instead of asking the store."""
+        linked = [
+            (e.left, e.right)
+            for e in seed_edges
+            if e.status in LINKING_STATUSES and e.matcher != FUZZY_MATCHER
+        ]
+        wanted = frequency_cap_reasons(linked, seeds, self._settings.guards)
         stored = tx.get_identifiers(seeds)
         changes = {
             key: wanted.get(key, "")
@@ -351,12 +362,14 @@ class Resolver:
         tx: GraphTransaction,
         seeds: Collection[str],
         stored_seeds: Mapping[str, StoredIdentifier] | None = None,
+        seed_edges: Sequence[EdgeRow] | None = None,
     ) -> Cluster:
         """The seeds, their profiles' identifiers and everything reachable from them over
         linking edges that can join (approved, or weighing enough: a held edge of the review
         band can never join, so the profile behind it cannot change the partition and is not
         read), never expanding through a generic identifier. ``stored_seeds``, when
-        given, is what ``get_identifiers(seeds)`` answers now (saves reading it again)."""
+        given, is what ``get_identifiers(seeds)`` answers now, and ``seed_edges`` what
+        ``edges_of(seeds)`` answers (each saves reading it again)."""
         cluster = Cluster(set(), {}, {}, {}, set())
         frontier = set(seeds)
         while frontier:
@@ -379,7 +392,14 @@ class Resolver:
                 cluster.profiles[pid] = row
                 cluster.members[pid] = json.loads(row.identifiers)
                 reached.update(cluster.members[pid])
-            for edge in tx.edges_of(frontier - cluster.generic):
+            expand = frontier - cluster.generic
+            if seed_edges is not None:
+                # The first round's frontier lies within the seeds: their edges are known.
+                edges = [e for e in seed_edges if e.left in expand or e.right in expand]
+                seed_edges = None
+            else:
+                edges = tx.edges_of(expand)
+            for edge in edges:
                 cluster.edges[edge.slot] = edge
                 if edge.status in LINKING_STATUSES and (
                     edge.status == STATUS_APPROVED or self.joins(edge)

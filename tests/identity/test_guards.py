@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from identity.guards import (
     GuardSettings,
     broken_limit,
+    frequency_cap_reasons,
     generic_identifiers,
     limit_counters,
     neighbour_counts_from_edges,
@@ -195,4 +196,25 @@ class TestNeighbourCountsFromEdges:
         assert counts == {
             "cookie:pc": {"email": 2, "customer_id": 1},
             "phone:+12125550100": {"email": 1},
+        }
+
+
+class TestFrequencyCapReasons:
+    @given(
+        st.lists(st.tuples(st.sampled_from(SAMPLE_KEYS), st.sampled_from(SAMPLE_KEYS))),
+        st.sets(st.sampled_from(SAMPLE_KEYS)),
+        st.integers(min_value=0, max_value=4),
+    )
+    def test_equals_the_generic_identifiers_of_the_neighbour_counts(
+        self, edges: list[tuple[str, str]], keys: set[str], cap: int
+    ) -> None:
+        guards = GuardSettings(frequency_cap=cap)
+        expected = generic_identifiers(neighbour_counts_from_edges(edges, keys), guards)
+        assert frequency_cap_reasons(edges, keys, guards) == expected
+
+    def test_a_phone_shared_by_four_customers_is_generic(self) -> None:
+        phone = "phone:+12125550100"
+        edges = [(f"customer_id:crm/{i}", phone) for i in range(4)]
+        assert frequency_cap_reasons(edges, [phone], DEFAULTS) == {
+            phone: "generic: linked to 4 distinct customer_id identifiers (cap 3)"
         }

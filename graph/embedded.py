@@ -158,7 +158,7 @@ class SqliteTransaction:
             " ORDER BY left_key, right_key, matcher, rule LIMIT ?",
             (status, *(after or ("", "", "", "")), limit),
         )
-        return [EdgeRow(*row) for row in cursor]
+        return list(map(EdgeRow._make, cursor))
 
     def count_edges_by_status(self) -> dict[str, int]:
         cursor = self._db.execute("SELECT status, count(*) FROM edges GROUP BY status")
@@ -248,7 +248,7 @@ class SqliteTransaction:
             " WHERE id IN (SELECT value FROM json_each(?))",
             (_keys(ids),),
         )
-        return {row[0]: PersonRecordRow(*row) for row in cursor}
+        return {r[0]: r for r in map(PersonRecordRow._make, cursor)}
 
     def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
         if not block_keys:
@@ -277,7 +277,7 @@ class SqliteTransaction:
             " FROM identifiers WHERE key IN (SELECT value FROM json_each(?))",
             (_keys(keys),),
         )
-        return {row[0]: StoredIdentifier(*row) for row in cursor}
+        return {r[0]: r for r in map(StoredIdentifier._make, cursor)}
 
     def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
         if not keys:
@@ -324,7 +324,7 @@ class SqliteTransaction:
             " ORDER BY 1, 2, 3, 4",
             (_keys(keys),),
         )
-        return [EdgeRow(*row) for row in cursor]
+        return list(map(EdgeRow._make, cursor))
 
     def facts_of(self, keys: Collection[str]) -> list[FactRow]:
         if not keys:
@@ -334,7 +334,7 @@ class SqliteTransaction:
             " WHERE identifier_key IN (SELECT value FROM json_each(?))",
             (_keys(keys),),
         )
-        return [FactRow(*row) for row in cursor]
+        return list(map(FactRow._make, cursor))
 
     def consent_of(self, keys: Collection[str]) -> list[ConsentRow]:
         if not keys:
@@ -344,7 +344,7 @@ class SqliteTransaction:
             " WHERE subject_key IN (SELECT value FROM json_each(?))",
             (_keys(keys),),
         )
-        return [ConsentRow(*row) for row in cursor]
+        return list(map(ConsentRow._make, cursor))
 
     def get_profiles(self, profile_ids: Collection[str]) -> dict[str, ProfileRow]:
         if not profile_ids:
@@ -354,7 +354,7 @@ class SqliteTransaction:
             " WHERE p.id IN (SELECT value FROM json_each(?))",
             (_keys(profile_ids),),
         )
-        return {row[0]: ProfileRow(*row) for row in cursor}
+        return {r[0]: r for r in map(ProfileRow._make, cursor)}
 
     def profiles_by_identifier(self, keys: Collection[str]) -> dict[str, ProfileRow]:
         if len(keys) == 1:
@@ -432,14 +432,14 @@ class SqliteTransaction:
             " ORDER BY position LIMIT ?",
             (position, limit),
         )
-        return [ChangeRow(*row) for row in cursor]
+        return list(map(ChangeRow._make, cursor))
 
     def profile_page(self, after: str | None, limit: int) -> list[ProfileRow]:
         cursor = self._db.execute(
             f"SELECT {_PROFILE_COLUMNS} FROM profiles p WHERE p.id > ? ORDER BY p.id LIMIT ?",
             (after or "", limit),
         )
-        return [ProfileRow(*row) for row in cursor]
+        return list(map(ProfileRow._make, cursor))
 
     def identifier_page(self, after: str | None, limit: int) -> list[StoredIdentifier]:
         cursor = self._db.execute(
@@ -447,7 +447,7 @@ class SqliteTransaction:
             " FROM identifiers WHERE key > ? ORDER BY key LIMIT ?",
             (after or "", limit),
         )
-        return [StoredIdentifier(*row) for row in cursor]
+        return list(map(StoredIdentifier._make, cursor))
 
     def edge_page(self, after: tuple[str, str, str, str] | None, limit: int) -> list[EdgeRow]:
         cursor = self._db.execute(
@@ -456,7 +456,7 @@ class SqliteTransaction:
             " ORDER BY left_key, right_key, matcher, rule LIMIT ?",
             (*(after or ("", "", "", "")), limit),
         )
-        return [EdgeRow(*row) for row in cursor]
+        return list(map(EdgeRow._make, cursor))
 
     def alias_page(self, after: str | None, limit: int) -> list[tuple[str, str]]:
         cursor = self._db.execute(
@@ -511,7 +511,7 @@ class SqliteTransaction:
             " ORDER BY position LIMIT ?",
             (position, limit),
         )
-        return [AuditRow(*row) for row in cursor]
+        return list(map(AuditRow._make, cursor))
 
     def get_meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"user.{name}",)).fetchone()

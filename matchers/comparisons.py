@@ -206,6 +206,7 @@ class EmailLocalComparison(StringComparison):
         return super()._level(a, b, left, right)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _digits(value: str) -> str:
     return "".join(c for c in value if c.isdigit())
 

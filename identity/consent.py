@@ -85,6 +85,9 @@ def effective_consent(
         by_purpose.setdefault(statement.purpose, []).append(statement)
     result: dict[str, EffectiveConsent] = {}
     for purpose, counting in sorted(by_purpose.items()):
+        if not counting:  # most purposes of most profiles: nothing to sort
+            result[purpose] = EffectiveConsent(purpose, ConsentStatus.UNKNOWN, ())
+            continue
         for status in (ConsentStatus.DENIED, ConsentStatus.GRANTED):
             deciding = tuple(
                 sorted((s for s in counting if s.status is status), key=lambda s: (s.subject, s.at))

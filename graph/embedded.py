@@ -32,7 +32,7 @@ from graph.store import GraphTransaction, StoreError
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DATABASE_FILE = "idgraph.sqlite3"
 
 _SCHEMA = """
@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS profiles (
     id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
     identifiers TEXT NOT NULL, attributes TEXT NOT NULL, consent TEXT NOT NULL,
     lineage TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, target TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS aliases_by_target ON aliases (target);
 CREATE TABLE IF NOT EXISTS changes (
@@ -88,6 +88,17 @@ CREATE TABLE IF NOT EXISTS audit (
     action TEXT NOT NULL, detail TEXT NOT NULL
 );
 """
+
+_UPGRADE_FROM_1 = (
+    "CREATE TABLE profiles_v2 (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL, identifiers TEXT NOT NULL, attributes TEXT NOT NULL,"
+    " consent TEXT NOT NULL, lineage TEXT NOT NULL)",
+    "INSERT INTO profiles_v2 SELECT id, created_at, updated_at, identifiers, attributes,"
+    " consent, lineage FROM profiles",
+    "DROP TABLE profiles",
+    "ALTER TABLE profiles_v2 RENAME TO profiles",
+    "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+)
 
 _EDGE_COLUMNS = (
     "left_key, right_key, matcher, rule, weight, status, source, evidence, first_seen,"
@@ -571,6 +582,8 @@ class EmbeddedStore:
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
+            elif int(row[0]) == 1:
+                self._upgrade_from_1(db)
             elif int(row[0]) != SCHEMA_VERSION:
                 raise StoreError(
                     f"embedded store {self.path}: schema version {row[0]},"
@@ -578,6 +591,22 @@ class EmbeddedStore:
                 )
         except sqlite3.Error as e:
             raise StoreError(f"embedded store: cannot prepare {self.path}: {e}") from e
+
+    def _upgrade_from_1(self, db: sqlite3.Connection) -> None:
+        """Version 2 keeps profiles in a rowid table. Version 1 kept them WITHOUT ROWID,
+        where a row over about 1 KB (most profile documents) spills into an overflow page
+        of its own: four times the space, and two pages written per document."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is not None and int(row[0]) == 1:  # another process may have upgraded
+                # One statement at a time: executescript would commit the transaction.
+                for statement in _UPGRADE_FROM_1:
+                    db.execute(statement)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _run(self, begin: str, work: Callable[[GraphTransaction], T], what: str) -> T:
         db = self._connection()

@@ -1215,6 +1215,9 @@ class Neo4jStore:
     def read(self, work: Callable[[GraphTransaction], T]) -> T:
         return self._run("read", work)
 
+    def profile_by_identifier(self, key: str) -> ProfileRow | None:
+        return self.read(lambda tx: tx.profiles_by_identifier((key,))).get(key)
+
     def close(self) -> None:
         """Stop using the store. The shared driver stays open for other stores."""
         self._closed = True

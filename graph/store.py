@@ -206,4 +206,10 @@ class GraphStore(Protocol):
 
     def read(self, work: Callable[[GraphTransaction], T]) -> T: ...
 
+    def profile_by_identifier(self, key: str) -> ProfileRow | None:
+        """The profile document holding the identifier, or None: what
+        ``read(lambda tx: tx.profiles_by_identifier([key])).get(key)`` answers, as one
+        point read (the lookup API's call, made far more often than any other)."""
+        ...
+
     def close(self) -> None: ...

@@ -175,8 +175,7 @@ class IdentityService:
     def lookup(self, kind: object, value: object) -> Profile:
         """The profile holding the identifier (normalized first)."""
         identifier = self.normalize(kind, value)
-        found = self.store.read(lambda tx: tx.profiles_by_identifier((identifier.key,)))
-        row = found.get(identifier.key)
+        row = self.store.profile_by_identifier(identifier.key)
         if row is None:
             raise NotFound(f"no profile holds {identifier.key}")
         return Profile(row)

@@ -537,10 +537,11 @@ class TestErrorBodies:
         headers = {"Authorization": f"Bearer {keys[Role.READER]}"}
         service.keys.identify(keys[Role.READER])
 
-        def broken(work: object) -> object:
+        def broken(*args: object) -> object:
             raise StoreError("connection refused to bolt://secret-host")
 
         monkeypatch.setattr(service.store, "read", broken)
+        monkeypatch.setattr(service.store, "profile_by_identifier", broken)
         with TestClient(create_app(service), headers=headers) as client:
             response = client.get("/v1/lookup", params={"type": "cookie", "value": "c"})
         assert error_of(response, 503) == {

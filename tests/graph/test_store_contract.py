@@ -378,6 +378,36 @@ class TestProfilesByIdentifier:
         assert read(store, lambda tx: tx.profiles_by_identifier([A, B])) == {}
 
 
+class TestProfileByIdentifier:
+    """The point read of the lookup API: the answer of ``profiles_by_identifier`` for one
+    key, outside any transaction of the caller's."""
+
+    def test_the_profile_holding_the_identifier(self, store: GraphStore) -> None:
+        with_profiles(store, {A: "p-1", B: "p-1"})
+        assert store.profile_by_identifier(B) == profile("p-1", A, B)
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            pytest.param(B, id="an identifier never stored answers none"),
+            pytest.param(C, id="an identifier without a profile answers none"),
+            pytest.param(D, id="an identifier of a profile without a document answers none"),
+        ],
+    )
+    def test_none(self, store: GraphStore, key: str) -> None:
+        with_profiles(store, {A: "p-1"})
+        write(store, lambda tx: tx.upsert_identifiers([ident(C), ident(D)]))
+        write(store, lambda tx: tx.assign_profile({D: "p-gone"}))
+        assert store.profile_by_identifier(key) is None
+
+    def test_sees_what_the_last_write_committed(self, store: GraphStore) -> None:
+        with_profiles(store, {A: "p-1"})
+        assert store.profile_by_identifier(A) == profile("p-1", A)
+        write(store, lambda tx: tx.assign_profile({A: "p-2"}))
+        write(store, lambda tx: tx.put_profiles([profile("p-2", A)]))
+        assert store.profile_by_identifier(A) == profile("p-2", A)
+
+
 class TestAddAliases:
     def test_an_alias_points_at_its_target(self, store: GraphStore) -> None:
         write(store, lambda tx: tx.add_aliases({"p-2": "p-1", "p-3": "p-1"}))

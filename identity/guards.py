@@ -74,6 +74,14 @@ def neighbour_counts_from_edges(
 ) -> dict[str, dict[str, int]]:
     """Per key, the number of distinct identifiers of each type it is linked to by the
     given edges ``(left, right)`` (the edges the frequency cap counts)."""
+    return {
+        key: dict(Counter(other.partition(":")[0] for other in linked))
+        for key, linked in _linked(edges, keys).items()
+    }
+
+
+def _linked(edges: Iterable[tuple[str, str]], keys: Iterable[str]) -> dict[str, set[str]]:
+    """Per key, the distinct identifiers the edges link it to."""
     wanted = set(keys)
     others: dict[str, set[str]] = {}
     for left, right in edges:
@@ -81,10 +89,7 @@ def neighbour_counts_from_edges(
             others.setdefault(left, set()).add(right)
         if right in wanted:
             others.setdefault(right, set()).add(left)
-    return {
-        key: dict(Counter(other.partition(":")[0] for other in linked))
-        for key, linked in others.items()
-    }
+    return others
 
 
 def generic_identifiers(
@@ -113,16 +118,9 @@ def frequency_cap_reasons(
     """``generic_identifiers(neighbour_counts_from_edges(edges, keys), settings)``, with
     types counted only for keys linked to more than ``frequency_cap`` identifiers in all:
     no other key can be over the cap for one type."""
-    wanted = set(keys)
-    others: dict[str, set[str]] = {}
-    for left, right in edges:
-        if left in wanted:
-            others.setdefault(left, set()).add(right)
-        if right in wanted:
-            others.setdefault(right, set()).add(left)
     crowded = {
         key: dict(Counter(other.partition(":")[0] for other in linked))
-        for key, linked in others.items()
+        for key, linked in _linked(edges, keys).items()
         if len(linked) > settings.frequency_cap
     }
     return generic_identifiers(crowded, settings)

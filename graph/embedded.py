@@ -35,7 +35,13 @@ T = TypeVar("T")
 SCHEMA_VERSION = 2
 DATABASE_FILE = "idgraph.sqlite3"
 
-_SCHEMA = """
+_PROFILES_TABLE = (
+    "(id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    " identifiers TEXT NOT NULL, attributes TEXT NOT NULL, consent TEXT NOT NULL,"
+    " lineage TEXT NOT NULL)"
+)
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS identifiers (
     key TEXT PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL, profile_id TEXT,
@@ -62,11 +68,7 @@ CREATE TABLE IF NOT EXISTS consent (
     status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS consent_by_subject ON consent (subject_key);
-CREATE TABLE IF NOT EXISTS profiles (
-    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-    identifiers TEXT NOT NULL, attributes TEXT NOT NULL, consent TEXT NOT NULL,
-    lineage TEXT NOT NULL
-);
+CREATE TABLE IF NOT EXISTS profiles {_PROFILES_TABLE};
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, target TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS aliases_by_target ON aliases (target);
 CREATE TABLE IF NOT EXISTS changes (
@@ -90,9 +92,7 @@ CREATE TABLE IF NOT EXISTS audit (
 """
 
 _UPGRADE_FROM_1 = (
-    "CREATE TABLE profiles_v2 (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
-    " updated_at TEXT NOT NULL, identifiers TEXT NOT NULL, attributes TEXT NOT NULL,"
-    " consent TEXT NOT NULL, lineage TEXT NOT NULL)",
+    f"CREATE TABLE profiles_v2 {_PROFILES_TABLE}",
     "INSERT INTO profiles_v2 SELECT id, created_at, updated_at, identifiers, attributes,"
     " consent, lineage FROM profiles",
     "DROP TABLE profiles",
@@ -180,25 +180,6 @@ class SqliteTransaction:
     def count_edges_by_status(self) -> dict[str, int]:
         cursor = self._db.execute("SELECT status, count(*) FROM edges GROUP BY status")
         return dict(cursor.fetchall())
-
-    def neighbour_counts(self, keys: Collection[str]) -> dict[str, dict[str, int]]:
-        result: dict[str, dict[str, int]] = {}
-        if not keys:
-            return result
-        cursor = self._db.execute(
-            "WITH k(key) AS (SELECT value FROM json_each(?)),"
-            " n(key, other) AS ("
-            "  SELECT left_key, right_key FROM edges WHERE left_key IN (SELECT key FROM k)"
-            "   AND status IN ('joined', 'held', 'approved')"
-            "  UNION SELECT right_key, left_key FROM edges WHERE right_key IN (SELECT key FROM k)"
-            "   AND status IN ('joined', 'held', 'approved'))"
-            " SELECT key, substr(other, 1, instr(other, ':') - 1), count(DISTINCT other)"
-            " FROM n GROUP BY 1, 2",
-            (_keys(keys),),
-        )
-        for key, kind, count in cursor:
-            result.setdefault(key, {})[kind] = count
-        return result
 
     def set_generic(self, reasons: Mapping[str, str]) -> None:
         self._db.executemany(

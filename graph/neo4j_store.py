@@ -54,8 +54,9 @@ gaps). The audit log works the same way with its own counter.
 Index hints: queries that start from identifier keys and expand over ``LINK`` say
 ``USING INDEX i:Identifier(key)``. Planned while the database was nearly empty (the first
 batch of a load), the cost planner cached plans that started from the far end of the
-pattern and kept them for later, fuller batches: ``neighbour_counts`` took 4 s a call and
-21.6 s of a 52 s cold ingest of 4,512 observations; with the hint, 2.3 s in all.
+pattern and kept them for later, fuller batches: a neighbour-count query (since replaced
+by counting ``edges_of``) took 4 s a call and 21.6 s of a 52 s cold ingest of 4,512
+observations; with the hint, 2.3 s in all.
 
 Errors of the driver or the server become ``StoreError`` naming the store, the URI, the
 database and the operation (and the method of the transaction that failed); the driver's
@@ -487,18 +488,6 @@ MATCH ()-[e:LINK]->()
 RETURN e.status AS status, count(*) AS edges
 """
 
-_NEIGHBOUR_COUNTS: Final = """
-UNWIND $keys AS k
-MATCH (i:Identifier {key: k})
-USING INDEX i:Identifier(key)
-MATCH (i)-[e:LINK]-(o:Identifier)
-WHERE e.status IN ['joined', 'held', 'approved']
-WITH k, o.key AS other
-WITH k, CASE WHEN other CONTAINS ':' THEN split(other, ':')[0] ELSE '' END AS kind,
-     count(DISTINCT other) AS linked
-RETURN collect([k, kind, linked]) AS rows
-"""
-
 _TOMBSTONED: Final = """
 UNWIND $hashes AS h
 MATCH (t:Tombstone {hash: h})
@@ -821,15 +810,6 @@ class Neo4jTransaction:
     def count_edges_by_status(self) -> dict[str, int]:
         rows = self._read("count_edges_by_status", _COUNT_EDGES_BY_STATUS)
         return {str(status): int(n) for status, n in sorted(rows, key=lambda r: str(r[0]))}
-
-    def neighbour_counts(self, keys: Collection[str]) -> dict[str, dict[str, int]]:
-        result: dict[str, dict[str, int]] = {}
-        if not keys:
-            return result
-        rows = self._collected("neighbour_counts", _NEIGHBOUR_COUNTS, keys=_unique(keys))
-        for key, kind, linked in sorted(rows, key=lambda r: (str(r[0]), str(r[1]))):
-            result.setdefault(str(key), {})[str(kind)] = int(linked)
-        return result
 
     def set_generic(self, reasons: Mapping[str, str]) -> None:
         if not reasons:

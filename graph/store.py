@@ -65,11 +65,6 @@ class GraphTransaction(Protocol):
     def count_edges_by_status(self) -> dict[str, int]:
         """How many edges have each status."""
 
-    def neighbour_counts(self, keys: Collection[str]) -> dict[str, dict[str, int]]:
-        """Per key, how many distinct identifiers of each type it is linked to by edges
-        with status ``joined``, ``held`` or ``approved``. Keys without such edges are
-        left out."""
-
     def set_generic(self, reasons: Mapping[str, str]) -> None:
         """Mark identifiers generic with the reason, or clear the mark with ``""``."""
 

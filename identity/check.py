@@ -164,7 +164,7 @@ class InvariantCheck:
                 continue
             golden = self._resolver.survivorship.from_facts(tx.facts_of(keys))
             consent = consent_document(tx.consent_of(keys), self._settings.purposes)
-            fresh = build_document(pid, keys, golden, consent, doc.created_at, doc.updated_at, [])
+            fresh = build_document(pid, keys, golden, consent, doc.created_at, doc.updated_at, "[]")
             if fresh.attributes != doc.attributes:
                 problems.append(f"profile {pid}: golden attributes are stale")
             if fresh.consent != doc.consent:

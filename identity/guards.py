@@ -43,12 +43,17 @@ def limit_counters(keys: Iterable[str], settings: GuardSettings) -> Counter[str]
     ``type/source`` for per-source limited types."""
     counts: Counter[str] = Counter()
     for key in keys:
-        kind, _, value = key.partition(":")
-        if kind in settings.type_limits:
-            counts[kind] += 1
-        if kind in settings.per_source_limits:
-            counts[f"{kind}/{value.partition('/')[0]}"] += 1
+        counts.update(key_limit_names(key, settings))
     return counts
+
+
+def key_limit_names(key: str, settings: GuardSettings) -> list[str]:
+    """The counts one identifier adds to (see ``limit_counters``), one each."""
+    kind, _, value = key.partition(":")
+    names = [kind] if kind in settings.type_limits else []
+    if kind in settings.per_source_limits:
+        names.append(f"{kind}/{value.partition('/')[0]}")
+    return names
 
 
 def broken_limit(

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from identity.guards import GuardSettings, broken_limit
+from identity.guards import GuardSettings, broken_limit, key_limit_names
 
 EdgeSlot = tuple[str, str, str, str]
 """(left, right, matcher, rule): the key of an edge."""
@@ -58,17 +58,10 @@ class _Groups:
         self.parent: dict[str, str] = {}
         self.members: dict[str, list[str]] = {}
         self.counts: dict[str, dict[str, int]] = {}
-        types, per_source = guards.type_limits, guards.per_source_limits
         for key in keys:
             self.parent[key] = key
             self.members[key] = [key]
-            # limit_counters((key,), guards) without building a Counter per identifier
-            kind, _, value = key.partition(":")
-            counts = self.counts[key] = {}
-            if kind in types:
-                counts[kind] = 1
-            if kind in per_source:
-                counts[f"{kind}/{value.partition('/')[0]}"] = 1
+            self.counts[key] = dict.fromkeys(key_limit_names(key, guards), 1)
 
     def find(self, key: str) -> str:
         parent = self.parent

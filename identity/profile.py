@@ -99,9 +99,8 @@ def build_document(
     consent_json: str,
     created_at: str,
     updated_at: str,
-    lineage: Sequence[dict[str, Any]] | str,
+    lineage_json: str,
 ) -> ProfileRow:
-    """``lineage``: the events, or already their JSON text."""
     return ProfileRow(
         id=profile_id,
         created_at=created_at,
@@ -114,7 +113,7 @@ def build_document(
             }
         ),
         consent=consent_json,
-        lineage=lineage if isinstance(lineage, str) else canonical_json(list(lineage)),
+        lineage=lineage_json,
     )
 
 

@@ -48,11 +48,7 @@ from graph.records import (
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
 from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
-from identity.guards import (
-    frequency_cap_reasons,
-    generic_identifiers,
-    neighbour_counts_from_edges,
-)
+from identity.guards import frequency_cap_reasons
 from identity.observation import Observation
 from identity.partition import CandidateEdge, partition_cluster
 from identity.profile import (
@@ -317,19 +313,18 @@ class Resolver:
         return outcome
 
     def generic_reasons(self, tx: GraphTransaction, keys: Collection[str]) -> dict[str, str]:
-        """The keys the frequency cap makes generic, with the reason. The store's count
-        (one aggregate query) is an upper bound; only keys over the cap by it are
-        recounted from their edges without the fuzzy ones (see ``identity.guards``)."""
-        guards = self._settings.guards
-        over = generic_identifiers(tx.neighbour_counts(keys), guards)
-        if not over:
-            return {}
+        """The keys the frequency cap makes generic, with the reason."""
+        return self._frequency_cap(keys, tx.edges_of(keys))
+
+    def _frequency_cap(self, keys: Collection[str], edges: Sequence[EdgeRow]) -> dict[str, str]:
+        """``generic_reasons`` from every edge of the keys: the cap counts identifiers seen
+        together (linking edges of every matcher but the fuzzy one, see ``identity.guards``)."""
         linked = [
             (e.left, e.right)
-            for e in tx.edges_of(over)
+            for e in edges
             if e.status in LINKING_STATUSES and e.matcher != FUZZY_MATCHER
         ]
-        return generic_identifiers(neighbour_counts_from_edges(linked, over), guards)
+        return frequency_cap_reasons(linked, keys, self._settings.guards)
 
     def _update_generic(
         self, tx: GraphTransaction, seeds: Collection[str], seed_edges: Sequence[EdgeRow]
@@ -337,12 +332,7 @@ class Resolver:
         """Mark seeds over the frequency cap generic, and unmark those back under it;
         returns the stored seeds with their marks as they are now. ``seed_edges``: every
         edge of the seeds (``edges_of(seeds)``), counted here instead of asking the store."""
-        linked = [
-            (e.left, e.right)
-            for e in seed_edges
-            if e.status in LINKING_STATUSES and e.matcher != FUZZY_MATCHER
-        ]
-        wanted = frequency_cap_reasons(linked, seeds, self._settings.guards)
+        wanted = self._frequency_cap(seeds, seed_edges)
         stored = tx.get_identifiers(seeds)
         changes = {
             key: wanted.get(key, "")
@@ -588,7 +578,7 @@ class Resolver:
                     consent_json,
                     created_at=min(i.first_seen for i in idents),
                     updated_at=max(i.last_seen for i in idents),
-                    lineage=_extended_lineage(old, lineage),
+                    lineage_json=_extended_lineage(old, lineage),
                 )
             )
         tx.put_profiles(documents)

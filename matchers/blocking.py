@@ -16,7 +16,7 @@ on arrival order, loading records in one batch or in ten gives the same candidat
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from matchers.attributes import PersonRecord
@@ -142,11 +142,22 @@ class BlockIndex:
         if len(records) >= self.max_block_size:
             self.too_common.add(key)
 
-    def add(self, record: PersonRecord, keys: Iterable[str] | None = None) -> list[PersonRecord]:
+    def add(self, record: PersonRecord, keys: Collection[str] | None = None) -> list[PersonRecord]:
         """``keys``: the record's blocking keys under ``rules`` when already known."""
-        candidates: dict[int, PersonRecord] = {}
         if keys is None:
             keys = blocking_keys(record, self.rules)
+        if len(keys) == 1:
+            # One key (model estimation blocks by one rule at a time): no record can come
+            # up twice, so the de-duplication below, half the cost, is not needed.
+            (key,) = keys
+            block = self.blocks.setdefault(key, [])
+            if len(block) >= self.max_block_size:
+                self.too_common.add(key)
+                return []
+            found = [earlier for earlier in block if earlier.key != record.key]
+            block.append(record)
+            return found
+        candidates: dict[int, PersonRecord] = {}
         for key in sorted(keys):
             block = self.blocks.setdefault(key, [])
             if len(block) >= self.max_block_size:
@@ -171,30 +182,6 @@ def candidate_pairs(
 ) -> tuple[list[tuple[PersonRecord, PersonRecord]], set[str]]:
     """Each pair of records sharing a blocking key once, earlier record first, and the
     keys found too common."""
-    if len(rules) == 1:
-        return _one_rule_pairs(records, rules[0], max_block_size)
     index = BlockIndex(rules, max_block_size)
     pairs = [(earlier, record) for record in records for earlier in index.add(record)]
     return pairs, index.too_common
-
-
-def _one_rule_pairs(
-    records: Iterable[PersonRecord], rule: BlockingRule, max_block_size: int
-) -> tuple[list[tuple[PersonRecord, PersonRecord]], set[str]]:
-    """``candidate_pairs`` for one rule (as model estimation asks, once per rule), the same
-    pairs in the same order: with one key per record no pair can repeat, so the general
-    path's de-duplication is not needed (it doubled the time)."""
-    blocks: dict[str, list[PersonRecord]] = {}
-    too_common: set[str] = set()
-    pairs: list[tuple[PersonRecord, PersonRecord]] = []
-    for record in records:
-        key = rule.key(record.normalized)
-        if key is None:
-            continue
-        block = blocks.setdefault(key, [])
-        if len(block) >= max_block_size:
-            too_common.add(key)
-            continue
-        pairs.extend((earlier, record) for earlier in block if earlier.key != record.key)
-        block.append(record)
-    return pairs, too_common

@@ -152,10 +152,6 @@ class FellegiSunterModel:
         u = self.comparisons[name].u[outcome.level]
         return math.log2(u / max(share, self.tf_minimum_u))
 
-    def bits(self, name: str, outcome: Outcome) -> float:
-        """``contribution(name, outcome).bits`` without building the contribution."""
-        return self._level_bits[name][outcome.level] + self.term_frequency_bits(name, outcome)
-
     def level_bits(self, name: str) -> tuple[float, ...]:
         """The bits of each level of the comparison, term frequencies aside."""
         return self._level_bits[name]

@@ -31,7 +31,7 @@ and which new record keys to append to which block.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from matchers.attributes import PersonRecord
@@ -163,7 +163,7 @@ class FuzzyMatcher:
             outcome = comparison.compare(a, b)
             outcomes[comparison.name] = outcome
             if outcome is not None:
-                # model.bits(), without a method call and two look-ups per field
+                # contribution(...).bits, without building the contribution
                 total += level_bits[outcome.level] + (
                     model.term_frequency_bits(comparison.name, outcome) if outcome.term else 0.0
                 )
@@ -178,7 +178,7 @@ class FuzzyMatcher:
         self,
         new_records: Sequence[PersonRecord],
         candidates_by_key: Mapping[str, Sequence[PersonRecord]],
-        keys: Sequence[Iterable[str]] | None = None,
+        keys: Sequence[Collection[str]] | None = None,
     ) -> BlockingPlan:
         """``candidates_by_key``: per blocking key of the new records, the records stored
         under it in arrival order (at most ``max_block_size`` are read). New records are

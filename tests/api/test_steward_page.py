@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.app import create_app
 from identity.access import Role
+from identity.profile import Profile
 from identity.service import IdentityService
 
 CHROMIUM = Path(os.environ.get("IDGRAPH_CHROMIUM", "/usr/bin/chromium"))
@@ -186,12 +187,26 @@ class TestPagingAndFilter:
         expect(page.locator("#more")).to_be_visible()
 
 
+def press_on_the_first_queued_edge(page: Page, service: IdentityService, button: str) -> None:
+    """As a steward, press a button of the first edge in the review queue."""
+    use_key(page, service.keys.create(Role.STEWARD.value))
+    page.locator("#queue tbody tr").first.get_by_role("button", name=button).click()
+
+
+def draw_profile_of_crm_1(page: Page, service: IdentityService) -> Profile:
+    """As a steward, type in the ID of the profile holding ``customer_id:crm/1``."""
+    use_key(page, service.keys.create(Role.STEWARD.value))
+    profile = service.lookup("customer_id", "crm/1")
+    page.fill("#profile-id", profile.id)
+    page.click("#profile-form button")
+    return profile
+
+
 class TestPicture:
     def test_shows_both_profiles_and_the_held_edge_between_them(
         self, page: Page, held_service: IdentityService
     ) -> None:
-        use_key(page, held_service.keys.create(Role.STEWARD.value))
-        page.locator("#queue tbody tr").first.get_by_role("button", name="Show").click()
+        press_on_the_first_queued_edge(page, held_service, "Show")
         picture = page.locator("#picture")
         expect(picture.locator(".profile-label")).to_have_count(2)
         expect(picture.locator(".node")).to_have_count(3)
@@ -202,22 +217,25 @@ class TestPicture:
     def test_a_profile_id_typed_in_is_drawn(
         self, page: Page, held_service: IdentityService
     ) -> None:
-        use_key(page, held_service.keys.create(Role.STEWARD.value))
-        profile = held_service.lookup("customer_id", "crm/1")
-        page.fill("#profile-id", profile.id)
-        page.click("#profile-form button")
+        profile = draw_profile_of_crm_1(page, held_service)
         expect(page.locator("#picture .profile-label")).to_have_text([profile.id])
         expect(page.locator("#picture .node:not(.outside)")).to_have_count(2)
+
+
+def decide_the_only_queued_edge(
+    page: Page, service: IdentityService, button: str, message: str
+) -> None:
+    """As a steward: press the button on the queue's one edge; it leaves the queue."""
+    press_on_the_first_queued_edge(page, service, button)
+    expect(page.locator("#message")).to_contain_text(message)
+    expect(page.locator("#queue tbody tr")).to_have_count(0)
 
 
 class TestDecisions:
     def test_rejecting_empties_the_queue_and_keeps_the_profiles_apart(
         self, page: Page, held_service: IdentityService
     ) -> None:
-        use_key(page, held_service.keys.create(Role.STEWARD.value))
-        page.locator("#queue tbody tr").first.get_by_role("button", name="Reject").click()
-        expect(page.locator("#message")).to_contain_text("Rejected")
-        expect(page.locator("#queue tbody tr")).to_have_count(0)
+        decide_the_only_queued_edge(page, held_service, "Reject", "Rejected")
         expect(page.locator("#picture .edge.status-rejected")).to_have_count(1)
         rejected = held_service.stewardship.review_queue("rejected").edges
         assert [(e.left, e.right) for e in rejected] == [
@@ -229,10 +247,7 @@ class TestDecisions:
     def test_approving_joins_the_two_profiles_into_one_picture(
         self, page: Page, held_service: IdentityService
     ) -> None:
-        use_key(page, held_service.keys.create(Role.STEWARD.value))
-        page.locator("#queue tbody tr").first.get_by_role("button", name="Approve").click()
-        expect(page.locator("#message")).to_contain_text("Approved")
-        expect(page.locator("#queue tbody tr")).to_have_count(0)
+        decide_the_only_queued_edge(page, held_service, "Approve", "Approved")
         expect(page.locator("#picture .profile-label")).to_have_count(1)
         expect(page.locator("#picture .node")).to_have_count(3)
         expect(page.locator("#picture .edge.status-approved")).to_have_count(1)
@@ -244,8 +259,7 @@ class TestEvidence:
     def test_a_queued_edge_shows_its_evidence(
         self, page: Page, held_service: IdentityService
     ) -> None:
-        use_key(page, held_service.keys.create(Role.STEWARD.value))
-        page.locator("#queue tbody tr").first.get_by_role("button", name="Evidence").click()
+        press_on_the_first_queued_edge(page, held_service, "Evidence")
         box = page.locator("#evidence .edge-evidence")
         expect(box).to_have_count(1)
         expect(box.locator("h3")).to_contain_text("co_occurrence / authenticated")
@@ -254,10 +268,7 @@ class TestEvidence:
     def test_clicking_an_edge_in_the_picture_shows_its_evidence(
         self, page: Page, held_service: IdentityService
     ) -> None:
-        use_key(page, held_service.keys.create(Role.STEWARD.value))
-        profile = held_service.lookup("customer_id", "crm/1")
-        page.fill("#profile-id", profile.id)
-        page.click("#profile-form button")
+        draw_profile_of_crm_1(page, held_service)
         hit = page.locator("#picture .hit").first
         expect(hit).to_have_count(1)
         # A user clicks the middle of the drawn line (12 px wide to the pointer; a browser

@@ -32,13 +32,29 @@ from graph.store import GraphTransaction, StoreError
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DATABASE_FILE = "idgraph.sqlite3"
 
 _PROFILES_TABLE = (
     "(id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
     " identifiers TEXT NOT NULL, attributes TEXT NOT NULL, consent TEXT NOT NULL,"
     " lineage TEXT NOT NULL)"
+)
+
+# One row per observation and identifier, its attributes as one JSON object: the same
+# facts as one row per attribute in a third of the pages (facts are the largest table a
+# load writes, and its keys are random, so every row written dirties a page of its own).
+_FACTS_TABLE = (
+    "(identifier_key TEXT NOT NULL, observation_id TEXT NOT NULL, source TEXT NOT NULL,"
+    " observed_at TEXT NOT NULL, attributes TEXT NOT NULL,"
+    " PRIMARY KEY (identifier_key, observation_id)) WITHOUT ROWID"
+)
+# One b-tree: the entries of a block lie together. ``seq`` (from the meta row
+# ``block_seq``) keeps the arrival order; the blocks a record is filed under are listed in
+# its ``person_records.blocks``, which erasure reads instead of an index by record.
+_BLOCK_ENTRIES_TABLE = (
+    "(block_key TEXT NOT NULL, record_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " PRIMARY KEY (block_key, record_id)) WITHOUT ROWID"
 )
 
 _SCHEMA = f"""
@@ -58,11 +74,7 @@ CREATE TABLE IF NOT EXISTS edges (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edges_by_right ON edges (right_key);
 CREATE INDEX IF NOT EXISTS edges_by_status ON edges (status, left_key, right_key);
-CREATE TABLE IF NOT EXISTS facts (
-    identifier_key TEXT NOT NULL, observation_id TEXT NOT NULL, name TEXT NOT NULL,
-    value TEXT NOT NULL, source TEXT NOT NULL, observed_at TEXT NOT NULL,
-    PRIMARY KEY (identifier_key, observation_id, name)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS facts {_FACTS_TABLE};
 CREATE TABLE IF NOT EXISTS consent (
     statement_id TEXT PRIMARY KEY, subject_key TEXT NOT NULL, purpose TEXT NOT NULL,
     status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL
@@ -77,14 +89,11 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 CREATE TABLE IF NOT EXISTS tombstones (hash TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS person_records (
-    id TEXT PRIMARY KEY, identifier_key TEXT NOT NULL, fields TEXT NOT NULL
+    id TEXT PRIMARY KEY, identifier_key TEXT NOT NULL, fields TEXT NOT NULL,
+    blocks TEXT NOT NULL DEFAULT '[]'
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS person_records_by_identifier ON person_records (identifier_key);
-CREATE TABLE IF NOT EXISTS block_entries (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, block_key TEXT NOT NULL, record_id TEXT NOT NULL,
-    UNIQUE (block_key, record_id)
-);
-CREATE INDEX IF NOT EXISTS block_entries_by_record ON block_entries (record_id);
+CREATE TABLE IF NOT EXISTS block_entries {_BLOCK_ENTRIES_TABLE};
 CREATE TABLE IF NOT EXISTS audit (
     position INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
     action TEXT NOT NULL, detail TEXT NOT NULL
@@ -99,6 +108,29 @@ _UPGRADE_FROM_1 = (
     "ALTER TABLE profiles_v2 RENAME TO profiles",
     "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
 )
+
+_UPGRADE_FACTS_FROM_2 = (
+    f"CREATE TABLE facts_v3 {_FACTS_TABLE}",
+    "INSERT INTO facts_v3 SELECT identifier_key, observation_id, min(source),"
+    " min(observed_at), json_group_object(name, value) FROM"
+    " (SELECT * FROM facts ORDER BY identifier_key, observation_id, name)"
+    " GROUP BY identifier_key, observation_id",
+    "DROP TABLE facts",
+    "ALTER TABLE facts_v3 RENAME TO facts",
+)
+_UPGRADE_BLOCKS_FROM_2 = (
+    "ALTER TABLE person_records ADD COLUMN blocks TEXT NOT NULL DEFAULT '[]'",
+    "UPDATE person_records SET blocks = (SELECT json_group_array(block_key) FROM"
+    " (SELECT block_key FROM block_entries WHERE record_id = person_records.id ORDER BY seq))",
+    f"CREATE TABLE block_entries_v3 {_BLOCK_ENTRIES_TABLE}",
+    "INSERT INTO block_entries_v3 SELECT block_key, record_id, seq FROM block_entries",
+    "INSERT OR REPLACE INTO meta (key, value)"
+    " SELECT 'block_seq', coalesce(max(seq), 0) FROM block_entries",
+    "DROP TABLE block_entries",
+    "ALTER TABLE block_entries_v3 RENAME TO block_entries",
+)
+
+_FACTS_COUNT = "(SELECT count(*) FROM json_each(attributes))"
 
 _EDGE_COLUMNS = (
     "left_key, right_key, matcher, rule, weight, status, source, evidence, first_seen,"
@@ -118,6 +150,13 @@ _PROFILE_BY_IDENTIFIER = (
 
 def _keys(values: Iterable[str]) -> str:
     return json.dumps(list(values))
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
 
 
 class SqliteTransaction:
@@ -191,10 +230,16 @@ class SqliteTransaction:
         counts: dict[str, int] = {}
         batch = _keys(keys)
         self._db.execute(
-            "DELETE FROM block_entries WHERE record_id IN (SELECT id FROM person_records"
-            " WHERE identifier_key IN (SELECT value FROM json_each(?)))",
+            "DELETE FROM block_entries WHERE (block_key, record_id) IN"
+            " (SELECT b.value, p.id FROM person_records AS p, json_each(p.blocks) AS b"
+            " WHERE p.identifier_key IN (SELECT value FROM json_each(?)))",
             (batch,),
         )
+        counts["facts"] = self._db.execute(
+            f"SELECT coalesce(sum({_FACTS_COUNT}), 0) FROM facts"
+            " WHERE identifier_key IN (SELECT value FROM json_each(?))",
+            (batch,),
+        ).fetchone()[0]
         self._db.execute(
             "DELETE FROM person_records WHERE identifier_key IN (SELECT value FROM json_each(?))",
             (batch,),
@@ -205,7 +250,7 @@ class SqliteTransaction:
                 "DELETE FROM edges WHERE left_key IN (SELECT value FROM json_each(?))"
                 " OR right_key IN (SELECT value FROM json_each(?1))",
             ),
-            ("facts", "DELETE FROM facts WHERE identifier_key IN (SELECT value FROM json_each(?))"),
+            ("", "DELETE FROM facts WHERE identifier_key IN (SELECT value FROM json_each(?))"),
             (
                 "consent",
                 "DELETE FROM consent WHERE subject_key IN (SELECT value FROM json_each(?))",
@@ -215,14 +260,31 @@ class SqliteTransaction:
                 "DELETE FROM identifiers WHERE key IN (SELECT value FROM json_each(?))",
             ),
         ):
-            counts[name] = self._db.execute(statement, (batch,)).rowcount
+            deleted = self._db.execute(statement, (batch,)).rowcount
+            if name:
+                counts[name] = deleted
         return counts
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:
+        # Grouped per (identifier, observation); the first value of a name is kept, in the
+        # call and in the store (an existing row only gains the names it lacks).
+        groups: dict[tuple[str, str], tuple[FactRow, dict[str, str]]] = {}
+        for row in rows:
+            group = groups.get((row.identifier_key, row.observation_id))
+            if group is None:
+                groups[(row.identifier_key, row.observation_id)] = (row, {row.name: row.value})
+            else:
+                group[1].setdefault(row.name, row.value)
         self._db.executemany(
-            "INSERT OR IGNORE INTO facts (observation_id, identifier_key, name, value, source,"
-            " observed_at) VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
+            "INSERT INTO facts (identifier_key, observation_id, source, observed_at, attributes)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (identifier_key, observation_id) DO UPDATE SET"
+            " attributes = json_patch(excluded.attributes, facts.attributes)"
+            " WHERE EXISTS (SELECT 1 FROM json_each(excluded.attributes) AS new"
+            " WHERE new.key NOT IN (SELECT key FROM json_each(facts.attributes)))",
+            [
+                (r.identifier_key, r.observation_id, r.source, r.observed_at, _json(values))
+                for r, values in groups.values()
+            ],
         )
 
     def add_consent(self, rows: Sequence[ConsentRow]) -> None:
@@ -261,10 +323,32 @@ class SqliteTransaction:
         return members
 
     def append_to_blocks(self, additions: Mapping[str, Sequence[str]]) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'block_seq'").fetchone()
+        seq = 0 if row is None else int(row[0])
+        entries: list[tuple[str, str, int]] = []
+        blocks_of: dict[str, list[str]] = {}
+        for key, ids in additions.items():
+            for record_id in ids:
+                seq += 1
+                entries.append((key, record_id, seq))
+                blocks_of.setdefault(record_id, []).append(key)
+        if not entries:
+            return
         self._db.executemany(
-            "INSERT OR IGNORE INTO block_entries (block_key, record_id)"
-            " SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM person_records WHERE id = ?2)",
-            [(key, record_id) for key, ids in additions.items() for record_id in ids],
+            "INSERT OR IGNORE INTO block_entries (block_key, record_id, seq)"
+            " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM person_records WHERE id = ?2)",
+            entries,
+        )
+        # The record's own list of its blocks, for erasure (the row is already being
+        # written in this batch, so this costs no page of its own).
+        self._db.executemany(
+            "UPDATE person_records SET blocks = CASE WHEN blocks = '[]' THEN ?2 ELSE"
+            " (SELECT json_group_array(value) FROM (SELECT value FROM json_each(blocks)"
+            " UNION SELECT value FROM json_each(?2))) END WHERE id = ?1",
+            [(record_id, _keys(keys)) for record_id, keys in blocks_of.items()],
+        )
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('block_seq', ?)", (str(seq),)
         )
 
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
@@ -328,11 +412,15 @@ class SqliteTransaction:
         if not keys:
             return []
         cursor = self._db.execute(
-            "SELECT observation_id, identifier_key, name, value, source, observed_at FROM facts"
+            "SELECT identifier_key, observation_id, source, observed_at, attributes FROM facts"
             " WHERE identifier_key IN (SELECT value FROM json_each(?))",
             (_keys(keys),),
         )
-        return list(map(FactRow._make, cursor))
+        return [
+            FactRow(observation_id, key, name, value, source, observed_at)
+            for key, observation_id, source, observed_at, attributes in cursor
+            for name, value in json.loads(attributes).items()
+        ]
 
     def consent_of(self, keys: Collection[str]) -> list[ConsentRow]:
         if not keys:
@@ -471,10 +559,10 @@ class SqliteTransaction:
             "tombstones",
             "audit",
         )
-        return {
-            table: self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in tables
-        }
+        counted = {table: f"SELECT count(*) FROM {table}" for table in tables if table != "facts"}
+        # Facts are counted per attribute, as they are written.
+        counted["facts"] = f"SELECT coalesce(sum({_FACTS_COUNT}), 0) FROM facts"
+        return {table: self._db.execute(counted[table]).fetchone()[0] for table in tables}
 
     def add_tombstones(self, hashes: Collection[str]) -> None:
         self._db.executemany(
@@ -565,8 +653,8 @@ class EmbeddedStore:
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
-            elif int(row[0]) == 1:
-                self._upgrade_from_1(db)
+            elif int(row[0]) in (1, 2):
+                self._upgrade(db)
             elif int(row[0]) != SCHEMA_VERSION:
                 raise StoreError(
                     f"embedded store {self.path}: schema version {row[0]},"
@@ -575,17 +663,31 @@ class EmbeddedStore:
         except sqlite3.Error as e:
             raise StoreError(f"embedded store: cannot prepare {self.path}: {e}") from e
 
-    def _upgrade_from_1(self, db: sqlite3.Connection) -> None:
-        """Version 2 keeps profiles in a rowid table. Version 1 kept them WITHOUT ROWID,
-        where a row over about 1 KB (most profile documents) spills into an overflow page
-        of its own: four times the space, and two pages written per document."""
+    def _upgrade(self, db: sqlite3.Connection) -> None:
+        """Upgrade a store of an earlier version in place, in one transaction.
+
+        Version 2 keeps profiles in a rowid table. Version 1 kept them WITHOUT ROWID, where
+        a row over about 1 KB (most profile documents) spills into an overflow page of its
+        own: four times the space, and two pages written per document. Version 3 keeps
+        facts as one row per observation and identifier, and the blocking index in one
+        b-tree instead of three (see ``_FACTS_TABLE`` and ``_BLOCK_ENTRIES_TABLE``)."""
         db.execute("BEGIN IMMEDIATE")
         try:
+            # Read again inside the transaction: another process may have upgraded.
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is not None and int(row[0]) == 1:  # another process may have upgraded
-                # One statement at a time: executescript would commit the transaction.
+            version = SCHEMA_VERSION if row is None else int(row[0])
+            # One statement at a time: executescript would commit the transaction.
+            if version == 1:
                 for statement in _UPGRADE_FROM_1:
                     db.execute(statement)
+            if version in (1, 2):
+                if "name" in _columns(db, "facts"):
+                    for statement in _UPGRADE_FACTS_FROM_2:
+                        db.execute(statement)
+                if "blocks" not in _columns(db, "person_records"):
+                    for statement in _UPGRADE_BLOCKS_FROM_2:
+                        db.execute(statement)
+                db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

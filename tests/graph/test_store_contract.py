@@ -192,6 +192,21 @@ class TestAddFacts:
         assert read(store, lambda tx: tx.facts_of([A])) == [first]
         assert read(store, lambda tx: tx.counts())["facts"] == 1
 
+    def test_a_new_name_for_a_known_observation_and_identifier_is_added(
+        self, store: GraphStore
+    ) -> None:
+        first = fact("o1", A, "first_name", "Ann")
+        write(store, lambda tx: tx.add_facts([first]))
+        write(
+            store,
+            lambda tx: tx.add_facts(
+                [fact("o1", A, "first_name", "X"), fact("o1", A, "city", "Bern")]
+            ),
+        )
+        found = sorted(read(store, lambda tx: tx.facts_of([A])), key=lambda f: f.name)
+        assert found == [fact("o1", A, "city", "Bern"), first]
+        assert read(store, lambda tx: tx.counts())["facts"] == 2
+
     def test_another_observation_or_identifier_is_another_fact(self, store: GraphStore) -> None:
         rows = [fact("o1", A, "first_name", "Ann"), fact("o2", A, "first_name", "Ann")]
         rows.append(fact("o1", C, "first_name", "Ann"))

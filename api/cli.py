@@ -15,6 +15,7 @@ from pathlib import Path
 
 from api.bootstrap import build_service
 from api.fit_model import fit_model
+from api.garbage_collection import batch_collector
 from graph.store import StoreError
 from identity.access import Role
 from identity.errors import ConfigurationError, InputRefused, NotFound
@@ -115,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"idgraph: store: {e}", file=sys.stderr)
         return 3
     try:
-        return _COMMANDS[args.command](service, settings, args)
+        if args.command == "serve":
+            return _COMMANDS[args.command](service, settings, args)
+        with batch_collector():
+            return _COMMANDS[args.command](service, settings, args)
     except StoreError as e:
         print(f"idgraph: store: {e}", file=sys.stderr)
         return 3

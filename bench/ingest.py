@@ -9,6 +9,9 @@ Both figures come from the same generated observations in the same process:
   first, so every distinct raw value is normalized once, as in a real first load;
 - full ingest: the same parse plus resolution and the store's transactions, in batches.
 
+Both run with Python's garbage collector set as ``idgraph load`` sets it
+(``api.garbage_collection``).
+
 Beside the wall-clock rates it prints where the full ingest's time went: CPU time of this
 Python process (parsing, resolver, driver) and, for a local Neo4j started for the run, CPU
 time of the server; the rest of the wall time is waiting (disk, or the CPU taken by other
@@ -21,6 +24,7 @@ import argparse
 import os
 import time
 
+from api.garbage_collection import batch_collector
 from bench.common import (
     SERVER_PIDS,
     add_store_options,
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     add_store_options(parser)
     args = parser.parse_args(argv)
     raw, _ = generate(args.people, seed=11)
-    with bench_service(args) as (service, _):
+    with bench_service(args) as (service, _), batch_collector():
         figures = run(service, raw, args.batch_size)
         counts = service.counts()
     ratio = figures["ingest_per_s"] / figures["normalize_per_s"]

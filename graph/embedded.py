@@ -109,6 +109,7 @@ _UPGRADE_FROM_1 = (
     "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
 )
 
+# The facts of one (identifier, observation) share the observation's source and time.
 _UPGRADE_FACTS_FROM_2 = (
     f"CREATE TABLE facts_v3 {_FACTS_TABLE}",
     "INSERT INTO facts_v3 SELECT identifier_key, observation_id, min(source),"
@@ -235,14 +236,18 @@ class SqliteTransaction:
             " WHERE p.identifier_key IN (SELECT value FROM json_each(?)))",
             (batch,),
         )
+        self._db.execute(
+            "DELETE FROM person_records WHERE identifier_key IN (SELECT value FROM json_each(?))",
+            (batch,),
+        )
+        # Facts are counted per attribute, as they were written.
         counts["facts"] = self._db.execute(
             f"SELECT coalesce(sum({_FACTS_COUNT}), 0) FROM facts"
             " WHERE identifier_key IN (SELECT value FROM json_each(?))",
             (batch,),
         ).fetchone()[0]
         self._db.execute(
-            "DELETE FROM person_records WHERE identifier_key IN (SELECT value FROM json_each(?))",
-            (batch,),
+            "DELETE FROM facts WHERE identifier_key IN (SELECT value FROM json_each(?))", (batch,)
         )
         for name, statement in (
             (
@@ -250,7 +255,6 @@ class SqliteTransaction:
                 "DELETE FROM edges WHERE left_key IN (SELECT value FROM json_each(?))"
                 " OR right_key IN (SELECT value FROM json_each(?1))",
             ),
-            ("", "DELETE FROM facts WHERE identifier_key IN (SELECT value FROM json_each(?))"),
             (
                 "consent",
                 "DELETE FROM consent WHERE subject_key IN (SELECT value FROM json_each(?))",
@@ -260,9 +264,7 @@ class SqliteTransaction:
                 "DELETE FROM identifiers WHERE key IN (SELECT value FROM json_each(?))",
             ),
         ):
-            deleted = self._db.execute(statement, (batch,)).rowcount
-            if name:
-                counts[name] = deleted
+            counts[name] = self._db.execute(statement, (batch,)).rowcount
         return counts
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:

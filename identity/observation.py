@@ -39,6 +39,9 @@ KNOWN_ATTRIBUTES = (
 )
 _SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# Observation IDs were made with ``json.dumps(..., separators=(",", ":"),
+# ensure_ascii=False)``: the same text from one encoder instead of a new one per call.
+_observation_id_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_ATTRIBUTE_LENGTH = 256
 _FUTURE_SLACK = timedelta(days=1)
 
@@ -68,7 +71,7 @@ class Observation:
     """Content hash: the same observation twice has the same ID (idempotent ingest)."""
 
     def __post_init__(self) -> None:
-        canonical = json.dumps(
+        canonical = _observation_id_json(
             [
                 self.source,
                 self.observed_at,
@@ -76,9 +79,7 @@ class Observation:
                 sorted(i.key for i in self.identifiers),
                 sorted(self.attributes.items()),
                 [[c.subject, c.purpose, c.status.value, c.at, c.proof] for c in self.consent],
-            ],
-            separators=(",", ":"),
-            ensure_ascii=False,
+            ]
         )
         digest = hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
         object.__setattr__(self, "observation_id", digest)
@@ -234,12 +235,12 @@ class ObservationParser:
             )
             return {}
         attributes: dict[str, str] = {}
+        today = datetime.now(UTC).date()
         for name, raw in value.items():
-            where = f"attributes.{name}"
-            if not isinstance(name, str) or not _ATTRIBUTE_NAME.fullmatch(name):
+            if not _valid_attribute_name(name):
                 refusals.append(
                     Refusal(
-                        where,
+                        f"attributes.{name}",
                         name,
                         "attributes.name",
                         "names are lower_snake_case, at most 64 characters",
@@ -250,21 +251,26 @@ class ObservationParser:
                 continue
             if isinstance(raw, bool) or not isinstance(raw, str | int | float):
                 refusals.append(
-                    Refusal(where, raw, "attributes.scalar", "must be a string or a number")
+                    Refusal(
+                        f"attributes.{name}",
+                        raw,
+                        "attributes.scalar",
+                        "must be a string or a number",
+                    )
                 )
                 continue
             text = " ".join(str(raw).split())
             if "\x00" in text or len(text) > _MAX_ATTRIBUTE_LENGTH:
                 refusals.append(
                     Refusal(
-                        where,
+                        f"attributes.{name}",
                         text[:64],
                         "attributes.text",
                         f"at most {_MAX_ATTRIBUTE_LENGTH} characters, no NUL",
                     )
                 )
                 continue
-            checked = _check_attribute(name, text)
+            checked = _check_attribute(name, text, today)
             if isinstance(checked, Refusal):
                 refusals.append(checked)
             elif checked:
@@ -392,21 +398,37 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _check_attribute(name: str, text: str) -> str | Refusal:
-    where = f"attributes.{name}"
+def _valid_attribute_name(name: object) -> bool:
+    return isinstance(name, str) and (name in _VALID_NAMES or _remember_valid_name(name))
+
+
+# Names seen valid, so the pattern runs once per name (a load repeats a few dozen names);
+# bounded, since names come from the input.
+_VALID_NAMES: set[str] = set()
+
+
+def _remember_valid_name(name: str) -> bool:
+    if not _ATTRIBUTE_NAME.fullmatch(name):
+        return False
+    if len(_VALID_NAMES) < 4096:
+        _VALID_NAMES.add(name)
+    return True
+
+
+def _check_attribute(name: str, text: str, today: date) -> str | Refusal:
     if name == "date_of_birth":
         try:
             born = date.fromisoformat(text)
         except ValueError:
             return Refusal(
-                where,
+                "attributes.date_of_birth",
                 text,
                 "attributes.date_of_birth.iso_date",
                 "must be a date written YYYY-MM-DD",
             )
-        if not date(1900, 1, 1) <= born <= datetime.now(UTC).date():
+        if not date(1900, 1, 1) <= born <= today:
             return Refusal(
-                where,
+                "attributes.date_of_birth",
                 text,
                 "attributes.date_of_birth.range",
                 "must lie between 1900-01-01 and today",
@@ -416,7 +438,7 @@ def _check_attribute(name: str, text: str) -> str | Refusal:
         code = text.upper()
         if not re.fullmatch(r"[A-Z]{2}", code):
             return Refusal(
-                where,
+                "attributes.country",
                 text,
                 "attributes.country.iso3166",
                 "must be an ISO 3166 alpha-2 code such as US",

@@ -104,9 +104,16 @@ _GENDERS = {"m": "m", "male": "m", "man": "m", "f": "f", "female": "f", "woman":
 def fold_text(value: str) -> str:
     """Lower-case ASCII words separated by single spaces: accents and case folded,
     apostrophes dropped (``O'Brien`` is ``obrien``), other punctuation a space."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold().translate(_UNSPLIT_LETTERS))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # ASCII text (most values) has nothing to decompose and only case to fold: the same
+    # result without a loop over its characters.
+    bare = value.lower() if value.isascii() else without_accents(value)
     return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", bare)).split())
+
+
+def without_accents(value: str) -> str:
+    """Case-folded, decomposed (NFKD) and stripped of combining marks."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold().translate(_UNSPLIT_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def normalize_name(value: str) -> str:

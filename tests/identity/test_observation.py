@@ -469,6 +469,14 @@ class TestObservationId:
         changed = parser.parse(observation(**{"attributes": {"first_name": "Jane"}, **changes}))
         assert base.observation.observation_id != changed.observation.observation_id
 
+    def test_is_the_id_earlier_versions_stored(self, parser: ObservationParser) -> None:
+        # Stores hold these IDs: a re-load must find the same ones (idempotent ingest).
+        data = observation(
+            attributes={"first_name": "Zoë", "city": "Zürich"},
+            consent=[{"purpose": "email", "status": "granted"}],
+        )
+        assert parser.parse(data).observation.observation_id == "4f98817671e9736849afd51961e8aae2"
+
     def test_is_a_hex_digest(self, parser: ObservationParser) -> None:
         obs_id = parser.parse(observation()).observation.observation_id
         assert len(obs_id) == 32

@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matchers.attributes import (
     PersonRecord,
+    fold_text,
     normalize_address,
     normalize_attributes,
     normalize_email_local,
     normalize_name,
     split_full_name,
+    without_accents,
 )
+
+
+class TestFoldText:
+    @pytest.mark.parametrize(
+        ("raw", "folded"),
+        [
+            pytest.param("  José  O'Brien-Smith ", "jose obrien smith", id="accents and marks"),
+            pytest.param("ØRSTED Łódź", "orsted lodz", id="letters that do not decompose"),
+            pytest.param("MAIN ST., Apt#4", "main st apt 4", id="ascii punctuation"),
+        ],
+    )
+    def test_folds_case_accents_and_punctuation(self, raw: str, folded: str) -> None:
+        assert fold_text(raw) == folded
+
+    @given(st.text(alphabet=st.characters(max_codepoint=127)))
+    def test_ascii_text_needs_only_lower_case_to_lose_its_accents(self, raw: str) -> None:
+        # What fold_text's shortcut for ASCII text relies on.
+        assert without_accents(raw) == raw.lower()
 
 
 class TestNormalizeName:

@@ -8,6 +8,7 @@ never turn an opt-out into a permission.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ def effective_consent(
     result: dict[str, EffectiveConsent] = {}
     for purpose, counting in sorted(by_purpose.items()):
         if not counting:  # most purposes of most profiles: nothing to sort
-            result[purpose] = EffectiveConsent(purpose, ConsentStatus.UNKNOWN, ())
+            result[purpose] = _unknown(purpose)
             continue
         for status in (ConsentStatus.DENIED, ConsentStatus.GRANTED):
             deciding = tuple(
@@ -96,5 +97,11 @@ def effective_consent(
                 result[purpose] = EffectiveConsent(purpose, status, deciding)
                 break
         else:
-            result[purpose] = EffectiveConsent(purpose, ConsentStatus.UNKNOWN, ())
+            result[purpose] = _unknown(purpose)
     return result
+
+
+@functools.lru_cache(maxsize=256)
+def _unknown(purpose: str) -> EffectiveConsent:
+    """No statement counts for the purpose (immutable, so one object per purpose)."""
+    return EffectiveConsent(purpose, ConsentStatus.UNKNOWN, ())

@@ -566,7 +566,8 @@ class Resolver:
                 candidates.extend(fact_candidates(batch_facts.get(pid, [])))
                 golden = self._survivorship.pick(candidates)
             if pid in consent_due:
-                consent_json = consent_document(consent_rows[pid], purposes)
+                rows = consent_rows[pid]
+                consent_json = consent_document(rows, purposes) if rows else unknown_consent
             else:
                 consent_json = old.consent if old is not None else unknown_consent
             idents = [cluster.identifiers[k] for k in piece]

@@ -402,10 +402,12 @@ class SqliteTransaction:
         if not keys:
             return []
         cursor = self._db.execute(
+            # UNION ALL, each edge from one side only: UNION would compare whole rows
+            # (evidence included) to drop the edges with both ends in ``keys``.
             "WITH k(key) AS (SELECT value FROM json_each(?))"
             f" SELECT {_EDGE_COLUMNS} FROM edges WHERE left_key IN (SELECT key FROM k)"
-            f" UNION SELECT {_EDGE_COLUMNS} FROM edges WHERE right_key IN (SELECT key FROM k)"
-            " ORDER BY 1, 2, 3, 4",
+            f" UNION ALL SELECT {_EDGE_COLUMNS} FROM edges WHERE right_key IN (SELECT key FROM k)"
+            " AND left_key NOT IN (SELECT key FROM k) ORDER BY 1, 2, 3, 4",
             (_keys(keys),),
         )
         return list(map(EdgeRow._make, cursor))

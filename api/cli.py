@@ -7,6 +7,7 @@ configuration, 3 the store failed, 141 the output's reader closed the pipe.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -116,9 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"idgraph: store: {e}", file=sys.stderr)
         return 3
     try:
-        if args.command == "serve":
-            return _COMMANDS[args.command](service, settings, args)
-        with batch_collector():
+        # Every command but serve is batch work (see api.garbage_collection).
+        collector = contextlib.nullcontext() if args.command == "serve" else batch_collector()
+        with collector:
             return _COMMANDS[args.command](service, settings, args)
     except StoreError as e:
         print(f"idgraph: store: {e}", file=sys.stderr)

@@ -150,14 +150,16 @@ _PROFILE_BY_IDENTIFIER = (
 
 
 def _keys(values: Iterable[str]) -> str:
-    return json.dumps(list(values))
+    return _json(list(values))
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
 
 
-_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
+# The one encoder of the store's JSON parameters and fact rows (read back by json_each
+# and json.loads, never compared as text): built once, not per call as json.dumps does.
+_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class SqliteTransaction:
@@ -563,7 +565,7 @@ class SqliteTransaction:
             "tombstones",
             "audit",
         )
-        counted = {table: f"SELECT count(*) FROM {table}" for table in tables if table != "facts"}
+        counted = {table: f"SELECT count(*) FROM {table}" for table in tables}
         # Facts are counted per attribute, as they are written.
         counted["facts"] = f"SELECT coalesce(sum({_FACTS_COUNT}), 0) FROM facts"
         return {table: self._db.execute(counted[table]).fetchone()[0] for table in tables}

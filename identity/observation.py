@@ -10,6 +10,7 @@ when what is left cannot stand (no source, no time, no valid identifier).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -399,20 +400,13 @@ def _kind(value: object) -> str:
 
 
 def _valid_attribute_name(name: object) -> bool:
-    return isinstance(name, str) and (name in _VALID_NAMES or _remember_valid_name(name))
+    return isinstance(name, str) and _matches_attribute_name(name)
 
 
-# Names seen valid, so the pattern runs once per name (a load repeats a few dozen names);
-# bounded, since names come from the input.
-_VALID_NAMES: set[str] = set()
-
-
-def _remember_valid_name(name: str) -> bool:
-    if not _ATTRIBUTE_NAME.fullmatch(name):
-        return False
-    if len(_VALID_NAMES) < 4096:
-        _VALID_NAMES.add(name)
-    return True
+# Memoized: a load repeats a few dozen names, so the pattern runs once per name.
+@functools.lru_cache(maxsize=4096)
+def _matches_attribute_name(name: str) -> bool:
+    return _ATTRIBUTE_NAME.fullmatch(name) is not None
 
 
 def _check_attribute(name: str, text: str, today: date) -> str | Refusal:

@@ -117,7 +117,8 @@ def default_rules() -> tuple[BlockingRule, ...]:
 
 
 def blocking_keys(record: PersonRecord, rules: Iterable[BlockingRule]) -> set[str]:
-    return {key for rule in rules if (key := rule.key(record.normalized)) is not None}
+    fields = record.normalized
+    return {key for rule in rules if (key := rule.key(fields)) is not None}
 
 
 @dataclass(slots=True)
@@ -183,15 +184,5 @@ def candidate_pairs(
     """Each pair of records sharing a blocking key once, earlier record first, and the
     keys found too common."""
     index = BlockIndex(rules, max_block_size)
-    if len(rules) == 1:
-        # One rule (model estimation, a rule at a time): the key straight from the rule.
-        (rule,) = rules
-        pairs = [
-            (earlier, record)
-            for record in records
-            if (key := rule.key(record.normalized)) is not None
-            for earlier in index.add(record, (key,))
-        ]
-    else:
-        pairs = [(earlier, record) for record in records for earlier in index.add(record)]
+    pairs = [(earlier, record) for record in records for earlier in index.add(record)]
     return pairs, index.too_common

@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= data
 DEMO := $(DATA_DIR)/demo.ndjson
+# The resolver's and matchers' modules compiled with mypyc (tools/compiled_core.py), rebuilt
+# when any package source changes (compiled code depends on the types it imports).
+CORE := $(VENV)/.core-compiled
 
-.PHONY: run test check pytest neo4j-build browser bench clean
+.PHONY: run test check pytest neo4j-build browser bench clean core
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +17,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(CORE): $(STAMP) $(wildcard identity/*.py matchers/*.py graph/*.py) tools/compiled_core.py
+	$(BIN)/python -m tools.compiled_core build
+	touch $(CORE)
+
+core: $(CORE)
+
 # Loads a generated demo population into the embedded store and serves the API.
-run: $(STAMP)
+run: $(CORE)
 	@test -f $(DEMO) || $(BIN)/python -m bench.generate --people 500 --out $(DEMO)
 	$(BIN)/idgraph --data-dir $(DATA_DIR) load $(DEMO) --rejects $(DATA_DIR)/demo.rejects.ndjson
 	@test -f $(DATA_DIR)/demo.key || $(BIN)/idgraph --data-dir $(DATA_DIR) keys create --role admin --label demo | tail -n 1 > $(DATA_DIR)/demo.key
@@ -45,14 +54,15 @@ browser:
 	@$(CHROMIUM) --version 2>/dev/null
 
 # The whole suite on both stores; the Neo4j session fixture starts the local server.
-pytest: $(STAMP) neo4j-build browser
+pytest: $(CORE) neo4j-build browser
 	$(BIN)/pytest -q
 
 test: check pytest
 
-bench: $(STAMP)
+bench: $(CORE)
 	$(BIN)/python -m bench.ingest --people 5000
 	$(BIN)/python -m bench.lookup --people 5000
 
 clean:
+	test ! -x $(BIN)/python || $(BIN)/python -m tools.compiled_core clean
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache neo4j-local/target

@@ -62,6 +62,7 @@ from matchers.attributes import PersonRecord
 from matchers.blocking import DEFAULT_MAX_BLOCK_SIZE, candidate_pairs, default_rules
 from matchers.fellegi_sunter import estimate_model
 from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
+from tools import compiled_core
 
 Pair = tuple[str, str]
 
@@ -567,6 +568,7 @@ def _compare(args: argparse.Namespace) -> None:
         results += _timed_or_skipped(
             lambda: splink_link(febrl4a, febrl4b, truth4, threshold), "splink febrl4"
         )
+    print(f"core: {compiled_core.status()}")
     print(f"threshold: match probability >= {threshold} (the configured merge_threshold)")
     print(HEADER)
     for figures in sorted(results, key=lambda f: (f.data, f.system)):

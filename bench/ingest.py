@@ -35,6 +35,7 @@ from bench.common import (
 from bench.generate import generate
 from identity.observation import Observation
 from identity.service import IdentityService
+from tools import compiled_core
 
 
 def run(
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = run(service, raw, args.batch_size)
         counts = service.counts()
     ratio = figures["ingest_per_s"] / figures["normalize_per_s"]
+    print(f"core: {compiled_core.status()}")
     print(
         f"store: {args.store}, observations: {figures['observations']:,},"
         f" batch size: {args.batch_size}"

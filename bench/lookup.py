@@ -26,6 +26,7 @@ from bench.generate import generate
 from graph.embedded import DATABASE_FILE
 from identity.identifiers import Identifier
 from identity.service import IdentityService
+from tools import compiled_core
 
 RAW_SQL = (
     "SELECT p.id, p.created_at, p.updated_at, p.identifiers, p.attributes, p.consent,"
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         document_seconds = timed(through_service(True))
     n = len(sample)
     floor = "raw SQLite point look-ups" if args.store == "embedded" else "raw Cypher point look-ups"
+    print(f"core: {compiled_core.status()}")
     print(
         f"store: {args.store}; profiles loaded from {len(observations):,} observations;"
         f" {n:,} lookups of {len(set(sample)):,} distinct identifiers"

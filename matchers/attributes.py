@@ -232,8 +232,6 @@ class PersonRecord:
     def from_normalized(cls, key: str, fields: Mapping[str, str]) -> PersonRecord:
         """A record from fields normalized earlier (as a store keeps them): they are
         compared as given, not normalized again."""
-        record = object.__new__(cls)
-        object.__setattr__(record, "key", key)
-        object.__setattr__(record, "attributes", {})
+        record = cls(key, {})
         object.__setattr__(record, "normalized", dict(fields))
         return record

@@ -133,9 +133,8 @@ class DateComparison(FieldComparison):
     """``YYYY-MM-DD`` dates: exact; day and month swapped; one digit off (one digit
     changed, or two neighbouring digits transposed); same year; else."""
 
-    levels = (EXACT, "day_month_swapped", "one_digit_off", "same_year", ELSE)
-
     def __init__(self, name: str = "date_of_birth") -> None:
+        self.levels = (EXACT, "day_month_swapped", "one_digit_off", "same_year", ELSE)
         self.name = name
         self.fields = (name,)
         self.exact_field = name
@@ -261,9 +260,8 @@ def _similarity(a: str, b: str) -> float:
 class ExactComparison(FieldComparison):
     """Exact or else: gender, region, country."""
 
-    levels = (EXACT, ELSE)
-
     def __init__(self, name: str, term_frequency: bool = False) -> None:
+        self.levels = (EXACT, ELSE)
         self.name = name
         self.fields = (name,)
         self.term_field = name if term_frequency else None

@@ -18,6 +18,16 @@ from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
 from identity.service import IdentityService
 from identity.settings import Settings
+from tools.compiled_core import stale_modules
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    stale = stale_modules()
+    if stale:
+        raise pytest.UsageError(
+            f"compiled modules older than their sources: {', '.join(stale)};"
+            " rebuild them (make core) or remove them (python -m tools.compiled_core clean)"
+        )
 
 
 @pytest.fixture(scope="session")

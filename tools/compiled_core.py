@@ -1,0 +1,151 @@
+"""The compiled core: the resolver's and matchers' modules compiled to C with mypyc.
+
+    python -m tools.compiled_core build    # compile in place (what `make` runs)
+    python -m tools.compiled_core status   # compiled, pure Python, or stale
+    python -m tools.compiled_core clean    # remove the compiled modules
+
+The modules are plain, strictly typed Python; mypyc (part of mypy, the type checker the
+project already runs) turns them into C extensions placed beside the sources, which
+Python imports in preference to the ``.py`` files. Behaviour is the same either way; the
+ingest and the fuzzy matcher spend most of their time in Python-level loops over dicts,
+sets and tuples, which the compiled code runs faster. Without a C compiler the
+project runs as pure Python.
+
+An extension older than its source would run the old code, so ``stale_modules`` lists
+them and the test suite refuses to start on a stale build (``make`` rebuilds it).
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COMPILED_MODULES = (
+    "graph/records.py",
+    "identity/canonical_json.py",
+    "identity/consent.py",
+    "identity/fuzzy_linking.py",
+    "identity/guards.py",
+    "identity/partition.py",
+    "identity/profile.py",
+    "identity/profile_ids.py",
+    "identity/resolver.py",
+    "matchers/attributes.py",
+    "matchers/blocking.py",
+    "matchers/comparisons.py",
+    "matchers/deterministic.py",
+    "matchers/fellegi_sunter.py",
+    "matchers/fuzzy.py",
+    "matchers/pairs.py",
+)
+
+
+def _extensions(source: Path) -> list[Path]:
+    stem = source.with_suffix("")
+    return [
+        Path(f"{stem}{suffix}")
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES
+        if Path(f"{stem}{suffix}").exists()
+    ]
+
+
+def _shared_libraries() -> list[Path]:
+    package, name = GROUP.rsplit(".", 1)
+    return sorted((ROOT / package).glob(f"{name}__mypyc.*"))
+
+
+def compiled_modules(root: Path = ROOT) -> list[str]:
+    return [m for m in COMPILED_MODULES if _extensions(root / m)]
+
+
+def stale_modules(root: Path = ROOT) -> list[str]:
+    """Compiled modules whose source changed after they were compiled."""
+    stale = []
+    for module in COMPILED_MODULES:
+        source = root / module
+        built = _extensions(source)
+        if built and any(b.stat().st_mtime < source.stat().st_mtime for b in built):
+            stale.append(module)
+    return stale
+
+
+PACKAGES = ("graph", "identity", "matchers")
+
+
+def clean() -> None:
+    """Remove every compiled module of the packages (also of modules no longer listed)."""
+    for package in PACKAGES:
+        for source in (ROOT / package).glob("*.py"):
+            for built in _extensions(source):
+                built.unlink()
+    for library in _shared_libraries():
+        library.unlink()
+
+
+_SETUP = """
+from setuptools import setup
+from mypyc.build import mypycify
+
+setup(
+    name="idgraph-core",
+    ext_modules=mypycify({modules!r}, group_name={group!r}, opt_level="3"),
+    script_args=["build_ext", "--inplace", "--build-temp", "build/core"],
+)
+"""
+
+# The shared library of the compiled modules lives inside a package (``identity/``), so
+# whatever puts the packages on the path (an editable install, the working directory)
+# finds it too.
+GROUP = "identity.compiled_core"
+
+
+def build() -> None:
+    clean()
+    script = _SETUP.format(modules=list(COMPILED_MODULES), group=GROUP)
+    subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    missing = [m for m in COMPILED_MODULES if not _extensions(ROOT / m)]
+    if missing:
+        raise SystemExit(f"mypyc left these modules uncompiled: {', '.join(missing)}")
+    # setuptools copies an unchanged extension with its old time; it is current now.
+    for module in COMPILED_MODULES:
+        for built in _extensions(ROOT / module):
+            os.utime(built)
+
+
+def status() -> str:
+    stale = stale_modules()
+    if stale:
+        return f"stale (sources changed since compiled: {', '.join(stale)}); run make"
+    done = compiled_modules()
+    if not done:
+        return "pure Python"
+    if len(done) < len(COMPILED_MODULES):
+        return f"partly compiled ({len(done)} of {len(COMPILED_MODULES)} modules)"
+    return f"compiled with mypyc ({len(done)} modules)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    command = (argv if argv is not None else sys.argv[1:]) or ["status"]
+    if command == ["build"]:
+        build()
+    elif command == ["clean"]:
+        clean()
+    elif command != ["status"]:
+        print(__doc__, file=sys.stderr)
+        return 2
+    print(f"core: {status()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
         help="where rejected lines go (default FILE.rejects.ndjson beside it)",
     )
     load.add_argument("--batch-size", type=int, help="observations per atomic batch")
+    load.add_argument(
+        "--parse-worker",
+        action=argparse.BooleanOptionalAction,
+        help="parse in a second process while this one ingests (default: on with two CPUs"
+        " or more for files from 256 KiB)",
+    )
 
     lookup = commands.add_parser("lookup", help="print the profile behind an identifier")
     lookup.add_argument("type")
@@ -143,7 +149,9 @@ def _load(service: IdentityService, settings: Settings, args: argparse.Namespace
     rejects_path: Path = args.rejects or path.with_name(path.name + ".rejects.ndjson")
     progress = ProgressBar(path.stat().st_size)
     with rejects_path.open("w", encoding="utf-8") as rejects:
-        report = load_file(service, path, rejects, args.format, args.batch_size, progress)
+        report = load_file(
+            service, path, rejects, args.format, args.batch_size, progress, args.parse_worker
+        )
     progress.finish()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -1,30 +1,39 @@
 """Ingest benchmark: normalization alone beside full ingest, in one run.
 
     python -m bench.ingest [--people 5000] [--store embedded|neo4j] [--batch-size 1000]
+                           [--parse-worker | --no-parse-worker]
 
 Both figures come from the same generated observations in the same process:
 
 - normalization: JSON object -> validated, normalized ``Observation`` (the parser, with
   email-validator and phonenumbers), nothing stored. The normalizer's cache is cleared
   first, so every distinct raw value is normalized once, as in a real first load;
-- full ingest: the same parse plus resolution and the store's transactions, in batches.
+- full ingest: what ``idgraph load`` does with the same observations written as an NDJSON
+  file (``api.loading.load_file``): every line decoded and parsed, resolved and stored in
+  batches. As in ``idgraph load``, on two CPUs or more the lines are parsed in a worker
+  process while this one ingests (``--no-parse-worker``: all in this process).
 
 Both run with Python's garbage collector set as ``idgraph load`` sets it
 (``api.garbage_collection``).
 
 Beside the wall-clock rates it prints where the full ingest's time went: CPU time of this
-Python process (parsing, resolver, driver) and, for a local Neo4j started for the run, CPU
-time of the server; the rest of the wall time is waiting (disk, or the CPU taken by other
-processes on a busy machine).
+Python process (resolver, driver), of the parse worker and, for a local Neo4j started for
+the run, of the server; the rest of the wall time is waiting (disk, or the CPU taken by
+other processes on a busy machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
+import tempfile
 import time
+from pathlib import Path
 
 from api.garbage_collection import batch_collector
+from api.loading import load_file, parse_in_worker
 from bench.common import (
     SERVER_PIDS,
     add_store_options,
@@ -33,13 +42,15 @@ from bench.common import (
     timed,
 )
 from bench.generate import generate
-from identity.observation import Observation
 from identity.service import IdentityService
 from tools import compiled_core
 
 
 def run(
-    service: IdentityService, raw: list[dict[str, object]], batch_size: int
+    service: IdentityService,
+    raw: list[dict[str, object]],
+    batch_size: int,
+    parse_worker: bool | None,
 ) -> dict[str, float]:
     def normalize_only() -> None:
         fresh = type(service.normalizer)(service.settings)
@@ -47,25 +58,33 @@ def run(
         for item in raw:
             parser.parse(item)
 
-    def full_ingest() -> None:
-        batch: list[Observation] = []
-        for item in raw:
-            batch.append(service.parse(item).observation)
-            if len(batch) >= batch_size:
-                service.ingest(batch)
-                batch = []
-        service.ingest(batch)
+    with tempfile.TemporaryDirectory(prefix="idgraph-bench-") as scratch:
+        path = Path(scratch) / "observations.ndjson"
+        with path.open("w", encoding="utf-8") as out:
+            out.writelines(json.dumps(item) + "\n" for item in raw)
+        if parse_worker is None:
+            parse_worker = parse_in_worker(path)
 
-    normalize_seconds = timed(normalize_only)
-    client_before = time.process_time()
-    server_before = [cpu_seconds(pid) for pid in SERVER_PIDS]
-    ingest_seconds = timed(full_ingest)
+        def full_ingest() -> None:
+            report = load_file(
+                service, path, io.StringIO(), "ndjson", batch_size, parse_worker=parse_worker
+            )
+            if report.observations_accepted != len(raw):
+                raise SystemExit(f"only {report.observations_accepted:,} lines accepted")
+
+        normalize_seconds = timed(normalize_only)
+        client_before = time.process_time()
+        children_before = _children_cpu()
+        server_before = [cpu_seconds(pid) for pid in SERVER_PIDS]
+        ingest_seconds = timed(full_ingest)
     figures = {
         "observations": len(raw),
         "normalize_per_s": len(raw) / normalize_seconds,
         "ingest_per_s": len(raw) / ingest_seconds,
         "ingest_s": ingest_seconds,
         "client_cpu_s": time.process_time() - client_before,
+        "worker_cpu_s": _children_cpu() - children_before,
+        "parse_worker": parse_worker,
     }
     for pid, before in zip(SERVER_PIDS, server_before, strict=True):
         after = cpu_seconds(pid)
@@ -74,23 +93,34 @@ def run(
     return figures
 
 
+def _children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument(
+        "--parse-worker",
+        action=argparse.BooleanOptionalAction,
+        help="parse in a worker process (default: as idgraph load decides)",
+    )
     add_store_options(parser)
     args = parser.parse_args(argv)
     raw, _ = generate(args.people, seed=11)
     with bench_service(args) as (service, _), batch_collector():
-        figures = run(service, raw, args.batch_size)
+        figures = run(service, raw, args.batch_size, args.parse_worker)
         counts = service.counts()
     ratio = figures["ingest_per_s"] / figures["normalize_per_s"]
     print(f"core: {compiled_core.status()}")
     print(
         f"store: {args.store}, observations: {figures['observations']:,},"
-        f" batch size: {args.batch_size}"
+        f" batch size: {args.batch_size}, parsing "
+        + ("in a worker process" if figures["parse_worker"] else "in this process")
     )
     print(f"normalization only : {figures['normalize_per_s']:10,.0f} observations/s")
     print(
@@ -100,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"full ingest time   : {figures['ingest_s']:.1f} s wall;"
         f" CPU {figures['client_cpu_s']:.1f} s in this process"
+        + (
+            f", {figures['worker_cpu_s']:.1f} s in the parse worker"
+            if figures["parse_worker"]
+            else ""
+        )
         + (
             f", {figures['server_cpu_s']:.1f} s in the Neo4j server"
             if "server_cpu_s" in figures

@@ -136,11 +136,20 @@ MIXED = [
 
 
 class TestLoad:
-    def test_loads_every_good_line_and_reports_the_bad_ones(self, cli: Cli, tmp_path: Path) -> None:
+    @pytest.mark.parametrize(
+        "parsing",
+        [
+            pytest.param("--no-parse-worker", id="parsed in the loading process"),
+            pytest.param("--parse-worker", id="parsed in a worker process"),
+        ],
+    )
+    def test_loads_every_good_line_and_reports_the_bad_ones(
+        self, cli: Cli, tmp_path: Path, parsing: str
+    ) -> None:
         source = ndjson(tmp_path / "mixed.ndjson", MIXED)
         rejects = tmp_path / "mixed.rejects.ndjson"
 
-        done = cli.run("load", source, "--rejects", rejects)
+        done = cli.run("load", source, "--rejects", rejects, parsing)
 
         assert done.stdout.splitlines() == [
             "lines read 8, observations accepted 4, identifiers refused 6, lines rejected 4",
@@ -438,7 +447,15 @@ class TestLoadAfterCrash:
 
         try:
             load = subprocess.Popen(
-                cli.command("load", source, "--batch-size", self.BATCH, "--rejects", rejects),
+                cli.command(
+                    "load",
+                    source,
+                    "--batch-size",
+                    self.BATCH,
+                    "--rejects",
+                    rejects,
+                    "--parse-worker",
+                ),
                 env=cli.env(),
                 cwd=tmp_path,
                 stdout=subprocess.DEVNULL,
@@ -458,6 +475,7 @@ class TestLoadAfterCrash:
                 load.stderr.close()
             assert load.returncode == -signal.SIGKILL, "the load ended before it was killed"
             after_kill = committed()
+            assert _left_running(source) == [], "the parsing worker outlived the killed load"
         finally:
             reader.close()
         assert after_kill > 0
@@ -472,6 +490,26 @@ class TestLoadAfterCrash:
 
         assert resumed == expected
         assert after_kill < len(expected.splitlines())
+
+
+def _left_running(source: Path, wait_seconds: float = 10.0) -> list[int]:
+    """Processes still running with ``source`` on their command line (a forked worker
+    has its parent's) after up to ``wait_seconds``."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        running = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if (
+                    entry.name.isdigit()
+                    and str(source).encode() in (entry / "cmdline").read_bytes()
+                ):
+                    running.append(int(entry.name))
+            except OSError:
+                continue
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.1)
 
 
 class TestKeys:

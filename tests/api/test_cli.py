@@ -338,8 +338,15 @@ EQUIVALENT_NDJSON = [
 
 
 class TestLoadCsv:
+    @pytest.mark.parametrize(
+        "parsing",
+        [
+            pytest.param("--no-parse-worker", id="parsed in the loading process"),
+            pytest.param("--parse-worker", id="parsed in a worker process"),
+        ],
+    )
     def test_loads_the_same_profiles_as_the_equivalent_ndjson(
-        self, cli: Cli, tmp_path: Path
+        self, cli: Cli, tmp_path: Path, parsing: str
     ) -> None:
         text = io.StringIO()
         csv.writer(text).writerows([CSV_HEADER, *CSV_ROWS])
@@ -347,7 +354,7 @@ class TestLoadCsv:
         source.write_text(text.getvalue(), encoding="utf-8")
         rejects = tmp_path / "crm.rejects"
 
-        done = cli.run("load", source, "--rejects", rejects)
+        done = cli.run("load", source, "--rejects", rejects, parsing)
 
         assert done.stdout.splitlines()[0] == (
             "lines read 5, observations accepted 5, identifiers refused 1, lines rejected 0"

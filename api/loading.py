@@ -11,13 +11,14 @@ the same line for line, only sooner.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -130,7 +131,7 @@ class FileWarning:
 
 def parsed_lines(
     service: IdentityService, path: Path, file_format: str
-) -> Iterator[ParsedLine | FileWarning]:
+) -> Generator[ParsedLine | FileWarning, None, None]:
     """Every non-blank line of the file, parsed, in order (warnings about the file, such
     as ignored CSV columns, where they arise)."""
     warnings: list[str] = []
@@ -178,33 +179,36 @@ def load_file(
     kind = file_format or detect_format(path)
     if parse_worker is None:
         parse_worker = parse_in_worker(path)
-    lines: Iterable[ParsedLine | FileWarning] = (
+    lines: Generator[ParsedLine | FileWarning, None, None] = (
         iterate_in_worker(lambda: parsed_lines(service, path, kind))
         if parse_worker
         else parsed_lines(service, path, kind)
     )
-    batch: list[Observation] = []
-    for line in lines:
-        if isinstance(line, FileWarning):
-            report.warnings.append(line.text)
-            continue
-        report.lines_read += 1
-        if line.parsed is None:
-            _write_reject(rejects, line.number, "rejected", line.refusals)
-            report.lines_rejected += 1
-            report.identifiers_refused += _identifiers_among(line.refusals)
-            continue
-        if line.parsed.refusals:
-            _write_reject(rejects, line.number, "accepted_in_part", line.parsed.refusals)
-            report.identifiers_refused += _identifiers_among(line.parsed.refusals)
-        batch.append(line.parsed.observation)
-        report.observations_accepted += 1
-        if len(batch) >= size:
-            _ingest(service, batch, report)
-            batch = []
-            if progress is not None:
-                progress(line.position, report)
-    _ingest(service, batch, report)
+    # Closed on the way out, also on an error: the worker stops and the file is closed
+    # now, not when the traceback lets go of this frame.
+    with contextlib.closing(lines):
+        batch: list[Observation] = []
+        for line in lines:
+            if isinstance(line, FileWarning):
+                report.warnings.append(line.text)
+                continue
+            report.lines_read += 1
+            if line.parsed is None:
+                _write_reject(rejects, line.number, "rejected", line.refusals)
+                report.lines_rejected += 1
+                report.identifiers_refused += _identifiers_among(line.refusals)
+                continue
+            if line.parsed.refusals:
+                _write_reject(rejects, line.number, "accepted_in_part", line.parsed.refusals)
+                report.identifiers_refused += _identifiers_among(line.parsed.refusals)
+            batch.append(line.parsed.observation)
+            report.observations_accepted += 1
+            if len(batch) >= size:
+                _ingest(service, batch, report)
+                batch = []
+                if progress is not None:
+                    progress(line.position, report)
+        _ingest(service, batch, report)
     return report
 
 

@@ -27,7 +27,7 @@ import queue
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from typing import Any, TypeVar
@@ -57,7 +57,7 @@ def can_fork() -> bool:
 
 def iterate_in_worker(
     produce: Callable[[], Iterable[T]], chunk_size: int = 200, max_chunks: int = 16
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     """The items of ``produce()``, computed in a forked worker process, in order."""
     context = multiprocessing.get_context("fork")
     channel: Queue[Any] = context.Queue(maxsize=max_chunks)

@@ -16,7 +16,7 @@ on arrival order, loading records in one batch or in ten gives the same candidat
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from matchers.attributes import PersonRecord
@@ -143,32 +143,24 @@ class BlockIndex:
         if len(records) >= self.max_block_size:
             self.too_common.add(key)
 
-    def add(self, record: PersonRecord, keys: Collection[str] | None = None) -> list[PersonRecord]:
+    def add(self, record: PersonRecord, keys: Iterable[str] | None = None) -> list[PersonRecord]:
         """``keys``: the record's blocking keys under ``rules`` when already known."""
         if keys is None:
             keys = blocking_keys(record, self.rules)
-        if len(keys) == 1:
-            # One key (model estimation blocks by one rule at a time): no record can come
-            # up twice, so the de-duplication below, half the cost, is not needed.
-            (key,) = keys
-            block = self.blocks.setdefault(key, [])
-            if len(block) >= self.max_block_size:
-                self.too_common.add(key)
-                return []
-            found = [earlier for earlier in block if earlier.key != record.key]
-            block.append(record)
-            return found
-        candidates: dict[int, PersonRecord] = {}
+        found: list[PersonRecord] = []
+        blocks_joined = 0
         for key in sorted(keys):
             block = self.blocks.setdefault(key, [])
             if len(block) >= self.max_block_size:
                 self.too_common.add(key)
                 continue
-            for earlier in block:
-                if earlier.key != record.key:
-                    candidates.setdefault(id(earlier), earlier)
+            found += [earlier for earlier in block if earlier.key != record.key]
             block.append(record)
-        return list(candidates.values())
+            blocks_joined += 1
+        if blocks_joined > 1:
+            # A record met in two blocks is one candidate (kept where first met).
+            found = list({id(earlier): earlier for earlier in found}.values())
+        return found
 
     def pair_count(self) -> int:
         """Pairs the blocks can make at most (an upper bound: a pair sharing two keys

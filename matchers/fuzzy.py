@@ -31,7 +31,7 @@ and which new record keys to append to which block.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from matchers.attributes import PersonRecord
@@ -178,7 +178,7 @@ class FuzzyMatcher:
         self,
         new_records: Sequence[PersonRecord],
         candidates_by_key: Mapping[str, Sequence[PersonRecord]],
-        keys: Sequence[Collection[str]] | None = None,
+        keys: Sequence[Iterable[str]] | None = None,
     ) -> BlockingPlan:
         """``candidates_by_key``: per blocking key of the new records, the records stored
         under it in arrival order (at most ``max_block_size`` are read). New records are

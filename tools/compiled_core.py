@@ -45,6 +45,11 @@ COMPILED_MODULES = (
     "matchers/fuzzy.py",
     "matchers/pairs.py",
 )
+PACKAGES = ("graph", "identity", "matchers")
+# The shared library of the compiled modules lives inside a package (``identity/``), so
+# whatever puts the packages on the path (an editable install, the working directory)
+# finds it too.
+GROUP = "identity.compiled_core"
 
 
 def _extensions(source: Path) -> list[Path]:
@@ -76,9 +81,6 @@ def stale_modules(root: Path = ROOT) -> list[str]:
     return stale
 
 
-PACKAGES = ("graph", "identity", "matchers")
-
-
 def clean() -> None:
     """Remove every compiled module of the packages (also of modules no longer listed)."""
     for package in PACKAGES:
@@ -99,11 +101,6 @@ setup(
     script_args=["build_ext", "--inplace", "--build-temp", "build/core"],
 )
 """
-
-# The shared library of the compiled modules lives inside a package (``identity/``), so
-# whatever puts the packages on the path (an editable install, the working directory)
-# finds it too.
-GROUP = "identity.compiled_core"
 
 
 def build() -> bool:

@@ -298,10 +298,45 @@ class SqliteTransaction:
             rows,
         )
 
-    def add_person_records(self, rows: Sequence[PersonRecordRow]) -> None:
+    def add_person_records(
+        self, rows: Sequence[PersonRecordRow], blocks: Mapping[str, Sequence[str]]
+    ) -> None:
+        if not rows:
+            return
+        stored = {
+            row[0]
+            for row in self._db.execute(
+                "SELECT id FROM person_records WHERE id IN (SELECT value FROM json_each(?))",
+                (_keys(r.id for r in rows),),
+            )
+        }
+        fresh: dict[str, list[str]] = {}
+        records: list[tuple[str, str, str, str]] = []
+        for row in rows:
+            if row.id in stored or row.id in fresh:
+                continue
+            keys = fresh[row.id] = list(dict.fromkeys(blocks.get(row.id, ())))
+            records.append((row.id, row.identifier_key, row.fields, _keys(keys)))
+        # The record lists its own blocks, for erasure, in the row that files it.
         self._db.executemany(
-            "INSERT OR IGNORE INTO person_records (id, identifier_key, fields) VALUES (?, ?, ?)",
-            rows,
+            "INSERT INTO person_records (id, identifier_key, fields, blocks) VALUES (?, ?, ?, ?)",
+            records,
+        )
+        found = self._db.execute("SELECT value FROM meta WHERE key = 'block_seq'").fetchone()
+        seq = 0 if found is None else int(found[0])
+        entries: list[tuple[str, str, int]] = []
+        for record_id, keys in fresh.items():
+            for key in keys:
+                seq += 1
+                entries.append((key, record_id, seq))
+        if not entries:
+            return
+        self._db.executemany(
+            "INSERT OR IGNORE INTO block_entries (block_key, record_id, seq) VALUES (?, ?, ?)",
+            entries,
+        )
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('block_seq', ?)", (str(seq),)
         )
 
     def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
@@ -325,35 +360,6 @@ class SqliteTransaction:
         ):
             members.setdefault(key, []).append(record_id)
         return members
-
-    def append_to_blocks(self, additions: Mapping[str, Sequence[str]]) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'block_seq'").fetchone()
-        seq = 0 if row is None else int(row[0])
-        entries: list[tuple[str, str, int]] = []
-        blocks_of: dict[str, list[str]] = {}
-        for key, ids in additions.items():
-            for record_id in ids:
-                seq += 1
-                entries.append((key, record_id, seq))
-                blocks_of.setdefault(record_id, []).append(key)
-        if not entries:
-            return
-        self._db.executemany(
-            "INSERT OR IGNORE INTO block_entries (block_key, record_id, seq)"
-            " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM person_records WHERE id = ?2)",
-            entries,
-        )
-        # The record's own list of its blocks, for erasure (the row is already being
-        # written in this batch, so this costs no page of its own).
-        self._db.executemany(
-            "UPDATE person_records SET blocks = CASE WHEN blocks = '[]' THEN ?2 ELSE"
-            " (SELECT json_group_array(value) FROM (SELECT value FROM json_each(blocks)"
-            " UNION SELECT value FROM json_each(?2))) END WHERE id = ?1",
-            [(record_id, _keys(keys)) for record_id, keys in blocks_of.items()],
-        )
-        self._db.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('block_seq', ?)", (str(seq),)
-        )
 
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
         if not keys:

@@ -267,6 +267,12 @@ MERGE (p:PersonRecord {id: r.id})
   ON CREATE SET p.identifier_key = r.identifier_key, p.fields = r.fields
 """
 
+_STORED_PERSON_RECORDS: Final = """
+UNWIND $ids AS id
+MATCH (p:PersonRecord {id: id})
+RETURN p.id
+"""
+
 _PERSON_RECORDS: Final = """
 UNWIND $ids AS id
 MATCH (p:PersonRecord {id: id})
@@ -866,16 +872,39 @@ class Neo4jTransaction:
             ],
         )
 
-    def add_person_records(self, rows: Sequence[PersonRecordRow]) -> None:
+    def add_person_records(
+        self, rows: Sequence[PersonRecordRow], blocks: Mapping[str, Sequence[str]]
+    ) -> None:
         if not rows:
+            return
+        ids = _unique([r.id for r in rows])
+        stored = {
+            str(i) for (i,) in self._read("add_person_records", _STORED_PERSON_RECORDS, ids=ids)
+        }
+        fresh: dict[str, PersonRecordRow] = {}
+        for r in rows:
+            if r.id not in stored:
+                fresh.setdefault(r.id, r)
+        if not fresh:
             return
         self._write(
             "add_person_records",
             _ADD_PERSON_RECORDS,
             rows=[
-                {"id": r.id, "identifier_key": r.identifier_key, "fields": r.fields} for r in rows
+                {"id": r.id, "identifier_key": r.identifier_key, "fields": r.fields}
+                for r in fresh.values()
             ],
         )
+        additions: dict[str, list[str]] = {}
+        for record_id in fresh:
+            for key in dict.fromkeys(blocks.get(record_id, ())):
+                additions.setdefault(key, []).append(record_id)
+        if additions:
+            self._write(
+                "add_person_records",
+                _APPEND_TO_BLOCKS,
+                rows=[{"key": key, "ids": ids} for key, ids in additions.items()],
+            )
 
     def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
         if not ids:
@@ -891,13 +920,6 @@ class Neo4jTransaction:
         for key, _, record_id in sorted(rows, key=lambda r: (r[0], r[1])):
             members.setdefault(str(key), []).append(str(record_id))
         return members
-
-    def append_to_blocks(self, additions: Mapping[str, Sequence[str]]) -> None:
-        rows = [
-            {"key": key, "ids": list(dict.fromkeys(ids))} for key, ids in additions.items() if ids
-        ]
-        if rows:
-            self._write("append_to_blocks", _APPEND_TO_BLOCKS, rows=rows)
 
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
         if not keys:

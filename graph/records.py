@@ -126,7 +126,7 @@ class PersonRecordRow(NamedTuple):
 
     ``id`` names the record (the matcher derives it from the identifier and the fields,
     so a repeat is one record); ``fields`` is a JSON object of the normalized fields the
-    matcher compares. Blocks (``append_to_blocks``) list record IDs.
+    matcher compares. Blocks (filed by ``add_person_records``) list record IDs.
     """
 
     id: str

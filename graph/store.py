@@ -79,19 +79,22 @@ class GraphTransaction(Protocol):
     def add_consent(self, rows: Sequence[ConsentRow]) -> None:
         """Keep consent statements; a repeat of statement_id is ignored."""
 
-    def add_person_records(self, rows: Sequence[PersonRecordRow]) -> None:
-        """Keep person records for fuzzy matching; a repeat of ``id`` is ignored."""
+    def add_person_records(
+        self, rows: Sequence[PersonRecordRow], blocks: Mapping[str, Sequence[str]]
+    ) -> None:
+        """Keep person records for fuzzy matching, each filed at the end of the blocks
+        ``blocks`` lists for its ID (records filed in the order of ``rows``).
+
+        A record is written once, with its blocks: a repeat of a stored ``id`` (or of one
+        earlier in ``rows``) is ignored, blocks included, and so are block keys listed for
+        an ID that ``rows`` does not hold."""
 
     def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
         """Stored person records by ID."""
 
     def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
         """Per blocking key, the IDs of the records filed under it, in the order they were
-        appended; keys with no record are left out."""
-
-    def append_to_blocks(self, additions: Mapping[str, Sequence[str]]) -> None:
-        """File record IDs at the end of each block, in the order given; an ID already in
-        the block, or naming no stored person record, is ignored."""
+        filed; keys with no record are left out."""
 
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
         """Stored identifiers by key."""

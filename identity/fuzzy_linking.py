@@ -116,14 +116,16 @@ class FuzzyLinker:
         plan = self.matcher.plan(
             [a.record for a in arrivals], candidates, [a.keys for a in arrivals]
         )
+        blocks: dict[str, list[str]] = {}
+        for key, added in plan.additions.items():
+            for record in added:
+                blocks.setdefault(by_record[id(record)].id, []).append(key)
         tx.add_person_records(
             [
                 PersonRecordRow(a.id, a.record.key, canonical_json(dict(a.record.normalized)))
                 for a in arrivals
-            ]
-        )
-        tx.append_to_blocks(
-            {key: [by_record[id(r)].id for r in added] for key, added in plan.additions.items()}
+            ],
+            blocks,
         )
         self._remember(arrivals)
         best: dict[tuple[str, str], tuple[ScoredPair, _Arrival]] = {}

@@ -161,8 +161,7 @@ class TestUpgradeFromVersion2:
 
     def test_blocks_keep_their_order_and_new_records_file_after_them(self, tmp_path: Path) -> None:
         def work(tx: GraphTransaction) -> None:
-            tx.add_person_records([PersonRecordRow("r3", "email:c@x.com", "{}")])
-            tx.append_to_blocks({"k:1": ["r3"]})
+            tx.add_person_records([PersonRecordRow("r3", "email:c@x.com", "{}")], {"r3": ["k:1"]})
 
         written_by_script(tmp_path / "data", _VERSION_2)
         with opened(tmp_path / "data") as store:

@@ -788,13 +788,13 @@ def person(record_id: str, key: str, fields: str = '{"last_name":"lee"}') -> Per
 
 
 class TestBlockingIndex:
-    """``add_person_records``, ``person_records``, ``block_members``, ``append_to_blocks``
-    and their part of ``erase_identifiers``: the fuzzy matcher's index kept in the store."""
+    """``add_person_records``, ``person_records``, ``block_members`` and their part of
+    ``erase_identifiers``: the fuzzy matcher's index kept in the store."""
 
     def test_records_are_kept_whole_and_a_repeat_is_ignored(self, store: GraphStore) -> None:
         def work(tx: GraphTransaction) -> None:
-            tx.add_person_records([person("r1", A, '{"first_name":"zoë"}'), person("r2", B)])
-            tx.add_person_records([person("r1", C, '{"first_name":"other"}')])
+            tx.add_person_records([person("r1", A, '{"first_name":"zoë"}'), person("r2", B)], {})
+            tx.add_person_records([person("r1", C, '{"first_name":"other"}')], {})
 
         write(store, work)
         found = read(store, lambda tx: tx.person_records(["r1", "r2", "r9"]))
@@ -803,35 +803,68 @@ class TestBlockingIndex:
             "r2": person("r2", B),
         }
 
-    def test_blocks_keep_the_order_of_appending_across_transactions(
-        self, store: GraphStore
-    ) -> None:
-        write(store, lambda tx: tx.add_person_records([person(f"r{i}", A) for i in range(5)]))
-        write(store, lambda tx: tx.append_to_blocks({"dob:1980": ["r3", "r1"], "k:x": ["r0"]}))
-        write(store, lambda tx: tx.append_to_blocks({"dob:1980": ["r0", "r4"]}))
+    def test_blocks_keep_the_order_of_filing_across_transactions(self, store: GraphStore) -> None:
+        write(
+            store,
+            lambda tx: tx.add_person_records(
+                [person("r3", A), person("r1", A), person("r0", A)],
+                {"r0": ["k:x"], "r1": ["dob:1980"], "r3": ["dob:1980"]},
+            ),
+        )
+        write(
+            store,
+            lambda tx: tx.add_person_records(
+                [person("r4", A), person("r2", A)], {"r2": ["dob:1980"], "r4": ["dob:1980"]}
+            ),
+        )
         found = read(store, lambda tx: tx.block_members(["dob:1980", "k:x", "k:none"]))
-        assert found == {"dob:1980": ["r3", "r1", "r0", "r4"], "k:x": ["r0"]}
+        assert found == {"dob:1980": ["r3", "r1", "r4", "r2"], "k:x": ["r0"]}
 
     @pytest.mark.parametrize(
-        "appended",
+        ("rows", "blocks", "filed"),
         [
-            pytest.param(["r1", "r1"], id="a record already in the block is not filed twice"),
-            pytest.param(["r1", "missing"], id="an ID naming no stored record is ignored"),
+            pytest.param(
+                [person("r1", A)],
+                {"r1": ["b:1", "b:2"]},
+                {"b:1": ["r1"]},
+                id="a record stored before is not filed again",
+            ),
+            pytest.param(
+                [person("r2", B), person("r2", C)],
+                {"r2": ["b:1", "b:1"]},
+                {"b:1": ["r1", "r2"]},
+                id="a record repeated in one call is kept and filed once",
+            ),
+            pytest.param(
+                [person("r2", B)],
+                {"r9": ["b:2"]},
+                {"b:1": ["r1"]},
+                id="blocks of an ID the rows do not hold are ignored",
+            ),
         ],
     )
-    def test_ignores(self, store: GraphStore, appended: list[str]) -> None:
-        write(store, lambda tx: tx.add_person_records([person("r1", A)]))
-        write(store, lambda tx: tx.append_to_blocks({"b:1": ["r1"]}))
-        write(store, lambda tx: tx.append_to_blocks({"b:1": appended}))
-        assert read(store, lambda tx: tx.block_members(["b:1"])) == {"b:1": ["r1"]}
+    def test_ignores(
+        self,
+        store: GraphStore,
+        rows: list[PersonRecordRow],
+        blocks: dict[str, list[str]],
+        filed: dict[str, list[str]],
+    ) -> None:
+        write(store, lambda tx: tx.add_person_records([person("r1", A)], {"r1": ["b:1"]}))
+        write(store, lambda tx: tx.add_person_records(rows, blocks))
+        found = read(
+            store, lambda tx: (tx.person_records(["r1", "r2"]), tx.block_members(["b:1", "b:2"]))
+        )
+        assert found == ({"r1": person("r1", A), **{r.id: r for r in rows[:1]}}, filed)
 
     def test_erasing_an_identifier_removes_its_records_from_every_block(
         self, store: GraphStore
     ) -> None:
         def work(tx: GraphTransaction) -> None:
             tx.upsert_identifiers([ident(A), ident(B)])
-            tx.add_person_records([person("ra", A), person("rb", B)])
-            tx.append_to_blocks({"b:1": ["ra", "rb"], "b:2": ["ra"]})
+            tx.add_person_records(
+                [person("ra", A), person("rb", B)], {"ra": ["b:1", "b:2"], "rb": ["b:1"]}
+            )
 
         write(store, work)
         counts = write(store, lambda tx: tx.erase_identifiers([A]))

@@ -285,7 +285,7 @@ MATCH (:Block {key: k})-[h:HOLDS]->(p:PersonRecord)
 RETURN k, h.seq, p.id
 """
 
-_APPEND_TO_BLOCKS: Final = """
+_FILE_IN_BLOCKS: Final = """
 UNWIND $rows AS r
 MERGE (b:Block {key: r.key})
   ON CREATE SET b.size = 0
@@ -877,9 +877,9 @@ class Neo4jTransaction:
     ) -> None:
         if not rows:
             return
-        ids = _unique([r.id for r in rows])
+        asked = _unique([r.id for r in rows])
         stored = {
-            str(i) for (i,) in self._read("add_person_records", _STORED_PERSON_RECORDS, ids=ids)
+            str(i) for (i,) in self._read("add_person_records", _STORED_PERSON_RECORDS, ids=asked)
         }
         fresh: dict[str, PersonRecordRow] = {}
         for r in rows:
@@ -902,7 +902,7 @@ class Neo4jTransaction:
         if additions:
             self._write(
                 "add_person_records",
-                _APPEND_TO_BLOCKS,
+                _FILE_IN_BLOCKS,
                 rows=[{"key": key, "ids": ids} for key, ids in additions.items()],
             )
 

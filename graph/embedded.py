@@ -28,7 +28,7 @@ from graph.records import (
     ProfileRow,
     StoredIdentifier,
 )
-from graph.store import GraphTransaction, StoreError
+from graph.store import GraphTransaction, StoreError, person_records_to_file
 
 T = TypeVar("T")
 
@@ -310,25 +310,19 @@ class SqliteTransaction:
                 (_keys(r.id for r in rows),),
             )
         }
-        fresh: dict[str, list[str]] = {}
-        records: list[tuple[str, str, str, str]] = []
-        for row in rows:
-            if row.id in stored or row.id in fresh:
-                continue
-            keys = fresh[row.id] = list(dict.fromkeys(blocks.get(row.id, ())))
-            records.append((row.id, row.identifier_key, row.fields, _keys(keys)))
+        fresh = person_records_to_file(rows, blocks, stored)
         # The record lists its own blocks, for erasure, in the row that files it.
         self._db.executemany(
             "INSERT INTO person_records (id, identifier_key, fields, blocks) VALUES (?, ?, ?, ?)",
-            records,
+            [(row.id, row.identifier_key, row.fields, _keys(keys)) for row, keys in fresh],
         )
         found = self._db.execute("SELECT value FROM meta WHERE key = 'block_seq'").fetchone()
         seq = 0 if found is None else int(found[0])
         entries: list[tuple[str, str, int]] = []
-        for record_id, keys in fresh.items():
+        for row, keys in fresh:
             for key in keys:
                 seq += 1
-                entries.append((key, record_id, seq))
+                entries.append((key, row.id, seq))
         if not entries:
             return
         self._db.executemany(

@@ -99,7 +99,7 @@ from graph.records import (
     ProfileRow,
     StoredIdentifier,
 )
-from graph.store import GraphTransaction, StoreError
+from graph.store import GraphTransaction, StoreError, person_records_to_file
 
 T = TypeVar("T")
 
@@ -881,10 +881,7 @@ class Neo4jTransaction:
         stored = {
             str(i) for (i,) in self._read("add_person_records", _STORED_PERSON_RECORDS, ids=asked)
         }
-        fresh: dict[str, PersonRecordRow] = {}
-        for r in rows:
-            if r.id not in stored:
-                fresh.setdefault(r.id, r)
+        fresh = person_records_to_file(rows, blocks, stored)
         if not fresh:
             return
         self._write(
@@ -892,13 +889,13 @@ class Neo4jTransaction:
             _ADD_PERSON_RECORDS,
             rows=[
                 {"id": r.id, "identifier_key": r.identifier_key, "fields": r.fields}
-                for r in fresh.values()
+                for r, _ in fresh
             ],
         )
         additions: dict[str, list[str]] = {}
-        for record_id in fresh:
-            for key in dict.fromkeys(blocks.get(record_id, ())):
-                additions.setdefault(key, []).append(record_id)
+        for r, keys in fresh:
+            for key in keys:
+                additions.setdefault(key, []).append(r.id)
         if additions:
             self._write(
                 "add_person_records",

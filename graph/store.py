@@ -31,6 +31,20 @@ class StoreError(Exception):
     and what it was doing; the driver's error is chained as the cause."""
 
 
+def person_records_to_file(
+    rows: Sequence[PersonRecordRow], blocks: Mapping[str, Sequence[str]], stored: Collection[str]
+) -> list[tuple[PersonRecordRow, list[str]]]:
+    """What ``GraphTransaction.add_person_records`` writes, in order: the first row of
+    each ID not in ``stored``, with the blocks listed for it (each once, in order)."""
+    taken = set(stored)
+    kept: list[tuple[PersonRecordRow, list[str]]] = []
+    for row in rows:
+        if row.id not in taken:
+            taken.add(row.id)
+            kept.append((row, list(dict.fromkeys(blocks.get(row.id, ())))))
+    return kept
+
+
 class GraphTransaction(Protocol):
     """One atomic unit of work on a store.
 

@@ -18,7 +18,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +31,9 @@ from identity.service import IdentityService
 FORMATS = ("ndjson", "csv")
 # Below this size a load is over before a second process pays off.
 WORKER_MIN_BYTES = 256 * 1024
+# A batch is stored in chunks of this many observations as they are parsed (and resolved
+# once at its end), so storing overlaps parsing also within one batch.
+STORE_CHUNK = 1000
 
 
 @dataclass(slots=True)
@@ -123,6 +126,11 @@ class ParsedLine:
     parsed: ParsedObservation | None
     refusals: tuple[Refusal, ...] = ()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by constructor arguments: a frozen dataclass's default pickling looks
+        # up its fields again for every object, and the worker sends one per line.
+        return ParsedLine, (self.number, self.position, self.parsed, self.refusals)
+
 
 @dataclass(frozen=True, slots=True)
 class FileWarning:
@@ -187,41 +195,74 @@ def load_file(
     # Closed on the way out, also on an error: the worker stops and the file is closed
     # now, not when the traceback lets go of this frame.
     with contextlib.closing(lines):
-        batch: list[Observation] = []
-        for line in lines:
-            if isinstance(line, FileWarning):
-                report.warnings.append(line.text)
-                continue
-            report.lines_read += 1
-            if line.parsed is None:
-                _write_reject(rejects, line.number, "rejected", line.refusals)
-                report.lines_rejected += 1
-                report.identifiers_refused += _identifiers_among(line.refusals)
-                continue
-            if line.parsed.refusals:
-                _write_reject(rejects, line.number, "accepted_in_part", line.parsed.refusals)
-                report.identifiers_refused += _identifiers_among(line.parsed.refusals)
-            batch.append(line.parsed.observation)
-            report.observations_accepted += 1
-            if len(batch) >= size:
-                _ingest(service, batch, report)
-                batch = []
-                if progress is not None:
-                    progress(line.position, report)
-        _ingest(service, batch, report)
+        chunks = _observation_chunks(lines, rejects, report, size, progress)
+        for first in chunks:
+            outcome = service.ingest_chunks(_rest_of_batch(first, chunks))
+            report.profiles_created += outcome.profiles_created
+            report.profiles_merged += outcome.profiles_merged
+            report.identifiers_suppressed += outcome.suppressed_identifiers
     return report
+
+
+def _observation_chunks(
+    lines: Iterable[ParsedLine | FileWarning],
+    rejects: IO[str],
+    report: LoadReport,
+    batch_size: int,
+    progress: Callable[[int, LoadReport], None] | None,
+) -> Iterator[tuple[list[Observation], bool]]:
+    """The accepted observations in chunks of at most ``STORE_CHUNK``, each with whether
+    it ends a batch of ``batch_size``; rejects and the report's line counts are written on
+    the way."""
+    chunk_size = min(batch_size, STORE_CHUNK)
+    chunk: list[Observation] = []
+    in_batch = 0
+    position = 0
+    for line in lines:
+        if isinstance(line, FileWarning):
+            report.warnings.append(line.text)
+            continue
+        report.lines_read += 1
+        if line.parsed is None:
+            _write_reject(rejects, line.number, "rejected", line.refusals)
+            report.lines_rejected += 1
+            report.identifiers_refused += _identifiers_among(line.refusals)
+            continue
+        if line.parsed.refusals:
+            _write_reject(rejects, line.number, "accepted_in_part", line.parsed.refusals)
+            report.identifiers_refused += _identifiers_among(line.parsed.refusals)
+        chunk.append(line.parsed.observation)
+        report.observations_accepted += 1
+        in_batch += 1
+        position = line.position
+        if len(chunk) >= chunk_size or in_batch >= batch_size:
+            ends_batch = in_batch >= batch_size
+            yield chunk, ends_batch
+            if ends_batch:
+                in_batch = 0
+            chunk = []
+            if progress is not None:
+                progress(position, report)
+    if chunk:
+        yield chunk, True
+
+
+def _rest_of_batch(
+    first: tuple[list[Observation], bool], chunks: Iterator[tuple[list[Observation], bool]]
+) -> Iterator[list[Observation]]:
+    """``first`` and the chunks after it up to the one that ends the batch."""
+    chunk, ends_batch = first
+    yield chunk
+    while not ends_batch:
+        following = next(chunks, None)
+        if following is None:
+            return
+        chunk, ends_batch = following
+        yield chunk
 
 
 def _identifiers_among(refusals: Sequence[Refusal]) -> int:
     return sum(1 for r in refusals if r.field.startswith("identifiers["))
-
-
-def _ingest(service: IdentityService, batch: list[Observation], report: LoadReport) -> None:
-    if batch:
-        outcome = service.ingest(batch)
-        report.profiles_created += outcome.profiles_created
-        report.profiles_merged += outcome.profiles_merged
-        report.identifiers_suppressed += outcome.suppressed_identifiers
 
 
 def _write_reject(rejects: IO[str], line: int, status: str, refusals: Sequence[Refusal]) -> None:

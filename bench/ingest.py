@@ -1,6 +1,6 @@
 """Ingest benchmark: normalization alone beside full ingest, in one run.
 
-    python -m bench.ingest [--people 5000] [--store embedded|neo4j] [--batch-size 1000]
+    python -m bench.ingest [--people 5000] [--store embedded|neo4j] [--batch-size 10000]
                            [--parse-worker | --no-parse-worker]
 
 Both figures come from the same generated observations in the same process:
@@ -43,6 +43,7 @@ from bench.common import (
 )
 from bench.generate import generate
 from identity.service import IdentityService
+from identity.settings import Settings
 from tools import compiled_core
 
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--people", type=int, default=5000)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=Settings().batch_size)
     parser.add_argument(
         "--parse-worker",
         action=argparse.BooleanOptionalAction,

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -37,6 +38,9 @@ class Identifier:
 
     def __str__(self) -> str:
         return self.key
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Identifier, (self.type, self.value)
 
 
 class RuleBroken(ValueError):

@@ -58,6 +58,9 @@ class ConsentClaim:
     at: str
     proof: str = "{}"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ConsentClaim, (self.subject, self.purpose, self.status, self.at, self.proof)
+
 
 @dataclass(frozen=True, slots=True)
 class Observation:
@@ -85,6 +88,19 @@ class Observation:
         digest = hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
         object.__setattr__(self, "observation_id", digest)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Parsed observations go from the parse worker to the loading process pickled;
+        # rebuilt from their fields as they are, the ID is not computed again.
+        return _restored_observation, (
+            self.source,
+            self.observed_at,
+            self.identifiers,
+            self.authenticated,
+            self.attributes,
+            self.consent,
+            self.observation_id,
+        )
+
     def restricted_to(self, keys: set[str]) -> Observation:
         """The same observation with only the given identifiers (and the consent
         statements about them or about the whole profile)."""
@@ -98,10 +114,36 @@ class Observation:
         )
 
 
+def _restored_observation(
+    source: str,
+    observed_at: str,
+    identifiers: tuple[Identifier, ...],
+    authenticated: bool,
+    attributes: Mapping[str, str],
+    consent: tuple[ConsentClaim, ...],
+    observation_id: str,
+) -> Observation:
+    observation = object.__new__(Observation)
+    for name, value in (
+        ("source", source),
+        ("observed_at", observed_at),
+        ("identifiers", identifiers),
+        ("authenticated", authenticated),
+        ("attributes", attributes),
+        ("consent", consent),
+        ("observation_id", observation_id),
+    ):
+        object.__setattr__(observation, name, value)
+    return observation
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedObservation:
     observation: Observation
     refusals: tuple[Refusal, ...] = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ParsedObservation, (self.observation, self.refusals)
 
 
 class ObservationParser:

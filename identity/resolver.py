@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,13 +151,46 @@ class Resolver:
     # ingest ---------------------------------------------------------------------------
 
     def ingest(self, tx: GraphTransaction, observations: Sequence[Observation]) -> BatchOutcome:
-        outcome = BatchOutcome(observations=len(observations))
+        return self.ingest_chunks(tx, (observations,))
+
+    def ingest_chunks(
+        self, tx: GraphTransaction, chunks: Iterable[Sequence[Observation]]
+    ) -> BatchOutcome:
+        """Ingest the observations of all chunks as one batch. Each chunk is stored as it
+        comes (identifiers, edges, facts, person records: what the store merges the same
+        way in one call or several), and the cluster of all of them is resolved once at
+        the end, so a caller can produce the next chunk while this one is stored. Profiles
+        are those of one ``ingest`` of all the observations."""
+        outcome = BatchOutcome()
+        growth = Growth()
+        seeds: set[str] = set()
+        edge_slots: set[tuple[str, str, str, str]] = set()
+        for chunk in chunks:
+            self._store_chunk(tx, chunk, outcome, growth, seeds, edge_slots)
+        outcome.identifiers = len(seeds)
+        outcome.edges = len(edge_slots)
+        if seeds:
+            self.reresolve(tx, seeds, outcome, growth)
+        return outcome
+
+    def _store_chunk(
+        self,
+        tx: GraphTransaction,
+        observations: Sequence[Observation],
+        outcome: BatchOutcome,
+        growth: Growth,
+        seeds: set[str],
+        edge_slots: set[tuple[str, str, str, str]],
+    ) -> None:
+        """Store one chunk's identifiers, edges, facts and person records (not yet
+        resolved); ``growth``, ``seeds`` and ``edge_slots`` collect what it added."""
+        outcome.observations += len(observations)
         observations = self._without_tombstoned(tx, observations, outcome)
         identifiers: dict[str, IdentifierRow] = {}
         edges: dict[tuple[str, str, str, str], EdgeRow] = {}
-        growth = Growth()
         threshold = self._settings.merge_threshold
         evidence_json: dict[tuple[str, bool], str] = {}
+        facts_before = len(growth.facts)
 
         for obs in observations:
             obs_id = obs.observation_id
@@ -205,12 +238,9 @@ class Resolver:
             edges.update((row.slot, row) for row in self.fuzzy.edges(tx, observations))
         tx.upsert_identifiers(list(identifiers.values()))
         tx.upsert_edges(list(edges.values()))
-        tx.add_facts(growth.facts)
-        outcome.identifiers = len(identifiers)
-        outcome.edges = len(edges)
-        if identifiers:
-            self.reresolve(tx, set(identifiers), outcome, growth)
-        return outcome
+        tx.add_facts(growth.facts[facts_before:])
+        seeds.update(identifiers)
+        edge_slots.update(edges)
 
     def _without_tombstoned(
         self, tx: GraphTransaction, observations: Sequence[Observation], outcome: BatchOutcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from identity.identifiers import Identifier, IdentifierNormalizer
 from identity.observation import Observation, ObservationParser, ParsedObservation
 from identity.privacy import Privacy
 from identity.profile import Profile
+from identity.replayable import Replayable
 from identity.resolver import BatchOutcome, Resolver
 from identity.settings import Settings
 from identity.stewardship import Stewardship
@@ -110,6 +111,14 @@ class IdentityService:
         if not observations:
             return BatchOutcome()
         return self.store.write(lambda tx: self.resolver.ingest(tx, observations))
+
+    def ingest_chunks(self, chunks: Iterable[Sequence[Observation]]) -> BatchOutcome:
+        """Ingest chunks as they are produced, all of them as one atomic batch: each is
+        stored as it arrives and all are resolved together at the end (the profiles of one
+        ``ingest`` of all the observations). The caller's next chunk is made while the
+        transaction is open, so a long producer holds the store's write lock that long."""
+        replay = Replayable(chunks)
+        return self.store.write(lambda tx: self.resolver.ingest_chunks(tx, replay))
 
     def ingest_items(self, items: Sequence[tuple[int, object]]) -> IngestReport:
         """Parse decoded items, each with its position, one by one (a ``Refusal`` in place

@@ -80,7 +80,7 @@ class Settings:
     purposes: tuple[str, ...] = DEFAULT_PURPOSES
     max_identifiers_per_observation: int = 20
     max_value_length: int = 512
-    batch_size: int = 1000
+    batch_size: int = 10_000
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.loading import LoadReport, load_file, parsed_lines
+from api.loading import STORE_CHUNK, LoadReport, load_file, parsed_lines
 from api.worker_iteration import iterate_in_worker
+from bench.generate import generate
+from graph.embedded import EmbeddedStore
 from identity.service import IdentityService
 
 
@@ -74,6 +77,67 @@ class TestLoadFile:
 
         assert running == []
         assert service.counts()["identifiers"] == 100
+
+
+class _FailOnCall:
+    def __init__(self, failing_call: int) -> None:
+        self.calls: list[int] = []
+        self._failing = failing_call
+
+    def __call__(self, done_bytes: int, report: LoadReport) -> None:
+        self.calls.append(report.observations_accepted)
+        if len(self.calls) == self._failing:
+            raise ProgressGone("the terminal went away")
+
+
+def _profiles_without_ids(service: IdentityService) -> list[str]:
+    """Each profile as exported, minus its ID and lineage (they depend on the batches)."""
+    documents = []
+    for profile in service.iter_profiles():
+        document = profile.to_dict(with_lineage=False)
+        del document["id"]
+        documents.append(json.dumps(document, sort_keys=True))
+    assert documents
+    return sorted(documents)
+
+
+class TestBatchesInChunks:
+    def test_a_batch_is_stored_in_chunks_and_reports_progress_after_each(
+        self, service: IdentityService, tmp_path: Path
+    ) -> None:
+        source = _observations(tmp_path / "cookies.ndjson", 6_000)
+        progress = _FailOnCall(failing_call=0)
+        report = load_file(service, source, io.StringIO(), batch_size=2_500, progress=progress)
+        assert progress.calls == [1_000, 2_000, 2_500, 3_500, 4_500, 5_000, 6_000]
+        assert report.observations_accepted == service.counts()["identifiers"] == 6_000
+        assert report.profiles_created == 6_000
+
+    def test_a_batch_fails_whole_when_a_later_chunk_of_it_fails(
+        self, service: IdentityService, tmp_path: Path
+    ) -> None:
+        source = _observations(tmp_path / "cookies.ndjson", 6_000)
+        with pytest.raises(ProgressGone):
+            load_file(service, source, io.StringIO(), batch_size=2_500, progress=_FailOnCall(5))
+        # The first batch (three chunks) is stored; of the second, whose first chunk was
+        # stored before the failure, nothing.
+        assert service.counts()["identifiers"] == 2_500
+
+    def test_one_batch_in_chunks_gives_the_profiles_of_small_batches(
+        self, service: IdentityService, tmp_path: Path
+    ) -> None:
+        raw, _ = generate(500, seed=3)
+        source = tmp_path / "world.ndjson"
+        source.write_text("".join(json.dumps(item) + "\n" for item in raw), encoding="utf-8")
+        assert len(raw) > 2 * STORE_CHUNK
+        load_file(service, source, io.StringIO(), batch_size=len(raw))
+
+        other = tmp_path / "small-batches"
+        small = IdentityService(EmbeddedStore(other), replace(service.settings, data_dir=other))
+        try:
+            load_file(small, source, io.StringIO(), batch_size=100)
+            assert _profiles_without_ids(service) == _profiles_without_ids(small)
+        finally:
+            small.store.close()
 
 
 _GOOD = json.dumps(

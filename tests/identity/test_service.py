@@ -4,6 +4,7 @@ change feed, survivorship, consent, idempotency, deterministic IDs and atomic ba
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -601,3 +602,69 @@ class TestAtomicBatch:
             service.store.write(work)
         service.ingest([observe(service, ANN_EMAIL)])
         assert service.lookup(*ANN_EMAIL).identifiers == ["email:ann@example.com"]
+
+
+def _ann_and_bob(service: IdentityService) -> list[Observation]:
+    """Observations whose profiles only come together across chunks: Ann's email and
+    phone meet in the third, Bob's consent and cookie in the fourth."""
+    return [
+        observe(service, ANN_EMAIL, ANN_COOKIE, day=1, attributes={"first_name": "Ann"}),
+        observe(service, ANN_PHONE, ANN_CRM, day=2, attributes={"first_name": "Anne"}),
+        observe(service, ANN_EMAIL, ANN_PHONE, day=3),
+        observe(service, BOB_EMAIL, consent=[consent_about(BOB_EMAIL, "email", "denied")]),
+        observe(service, BOB_EMAIL, BOB_COOKIE, day=4, attributes={"last_name": "Builder"}),
+        observe(service, ANN_EMAIL, ANN_COOKIE, day=1, attributes={"first_name": "Ann"}),
+    ]
+
+
+class TestIngestChunks:
+    @pytest.mark.parametrize(
+        "sizes",
+        [
+            pytest.param([6], id="one chunk of all"),
+            pytest.param([1, 1, 1, 1, 1, 1], id="a chunk per observation"),
+            pytest.param([2, 3, 1], id="chunks of uneven sizes"),
+        ],
+    )
+    def test_chunks_give_the_profiles_and_outcome_of_one_batch(
+        self, service: IdentityService, settings: Settings, tmp_path: Path, sizes: list[int]
+    ) -> None:
+        observations = _ann_and_bob(service)
+        chunks, start = [], 0
+        for size in sizes:
+            chunks.append(observations[start : start + size])
+            start += size
+        chunked = service.ingest_chunks(iter(chunks))
+
+        other = tmp_path / "one-batch"
+        one = IdentityService(EmbeddedStore(other), replace(settings, data_dir=other))
+        try:
+            whole = one.ingest(observations)
+            assert documents(service) == documents(one)
+        finally:
+            one.store.close()
+        assert chunked == whole
+        assert (chunked.observations, chunked.identifiers, chunked.profiles_created) == (6, 6, 2)
+        assert service.lookup(*BOB_EMAIL).to_dict()["consent"]["email"]["status"] == "denied"
+
+    def test_a_producer_failing_part_way_stores_nothing(self, service: IdentityService) -> None:
+        service.ingest([observe(service, ANN_EMAIL, day=1)])
+        before, counts = documents(service), service.counts()
+        observations = _ann_and_bob(service)
+
+        def chunks() -> Iterator[list[Observation]]:
+            yield observations[:3]
+            yield observations[3:5]
+            raise BatchFailed("line 5,000: the file was cut off")
+
+        with pytest.raises(BatchFailed, match="cut off"):
+            service.ingest_chunks(chunks())
+        assert documents(service) == before
+        assert service.counts() == counts
+        with pytest.raises(NotFound):
+            service.lookup(*BOB_EMAIL)
+
+    def test_no_chunks_change_nothing(self, service: IdentityService) -> None:
+        outcome = service.ingest_chunks(iter([]))
+        assert (outcome.observations, outcome.profiles_created) == (0, 0)
+        assert service.counts()["identifiers"] == 0

@@ -98,6 +98,19 @@ class Growth:
 
 
 @dataclass(slots=True)
+class StagedBatch:
+    """What the chunks of one batch stored before it is resolved: the outcome so far, the
+    growth for documents, every identifier and edge merged over the chunks as the store
+    merges them, and the identifiers no earlier batch had stored."""
+
+    outcome: BatchOutcome = field(default_factory=BatchOutcome)
+    growth: Growth = field(default_factory=Growth)
+    identifiers: dict[str, IdentifierRow] = field(default_factory=dict)
+    edges: dict[tuple[str, str, str, str], EdgeRow] = field(default_factory=dict)
+    fresh: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
 class Cluster:
     keys: set[str]
     identifiers: dict[str, StoredIdentifier]
@@ -161,29 +174,56 @@ class Resolver:
         way in one call or several), and the cluster of all of them is resolved once at
         the end, so a caller can produce the next chunk while this one is stored. Profiles
         are those of one ``ingest`` of all the observations."""
-        outcome = BatchOutcome()
-        growth = Growth()
-        seeds: set[str] = set()
-        edge_slots: set[tuple[str, str, str, str]] = set()
+        staged = self.stage_chunks(tx, chunks)
+        if staged.identifiers:
+            self.reresolve(
+                tx,
+                set(staged.identifiers),
+                staged.outcome,
+                staged.growth,
+                known=self.seed_state(tx, staged),
+            )
+        return staged.outcome
+
+    def stage_chunks(
+        self, tx: GraphTransaction, chunks: Iterable[Sequence[Observation]]
+    ) -> StagedBatch:
+        """Store every chunk (not yet resolved) and keep what the batch added."""
+        staged = StagedBatch()
         for chunk in chunks:
-            self._store_chunk(tx, chunk, outcome, growth, seeds, edge_slots)
-        outcome.identifiers = len(seeds)
-        outcome.edges = len(edge_slots)
-        if seeds:
-            self.reresolve(tx, seeds, outcome, growth)
-        return outcome
+            self._store_chunk(tx, chunk, staged)
+        staged.outcome.identifiers = len(staged.identifiers)
+        staged.outcome.edges = len(staged.edges)
+        return staged
+
+    def seed_state(
+        self, tx: GraphTransaction, staged: StagedBatch
+    ) -> tuple[dict[str, StoredIdentifier], list[EdgeRow]]:
+        """What ``get_identifiers`` and ``edges_of`` answer now for the batch's identifiers,
+        reading only those stored before the batch: an identifier the batch stored first
+        has exactly the batch's sightings, no profile yet, and no edges but the batch's,
+        each as the store merged its repeats (``_add_edge`` merges them the same way)."""
+        old = [key for key in staged.identifiers if key not in staged.fresh]
+        stored = tx.get_identifiers(old)
+        for key in staged.fresh:
+            row = staged.identifiers[key]
+            stored[key] = StoredIdentifier(
+                row.key, row.type, row.value, None, row.first_seen, row.last_seen, row.sightings
+            )
+        edges = {edge.slot: edge for edge in tx.edges_of(old)}
+        fresh = staged.fresh
+        for slot, edge in staged.edges.items():
+            if slot not in edges and (edge.left in fresh or edge.right in fresh):
+                edges[slot] = edge
+        return stored, [edges[slot] for slot in sorted(edges)]
 
     def _store_chunk(
-        self,
-        tx: GraphTransaction,
-        observations: Sequence[Observation],
-        outcome: BatchOutcome,
-        growth: Growth,
-        seeds: set[str],
-        edge_slots: set[tuple[str, str, str, str]],
+        self, tx: GraphTransaction, observations: Sequence[Observation], staged: StagedBatch
     ) -> None:
         """Store one chunk's identifiers, edges, facts and person records (not yet
-        resolved); ``growth``, ``seeds`` and ``edge_slots`` collect what it added."""
+        resolved) and add them to ``staged``."""
+        outcome = staged.outcome
+        growth = staged.growth
         outcome.observations += len(observations)
         observations = self._without_tombstoned(tx, observations, outcome)
         identifiers: dict[str, IdentifierRow] = {}
@@ -236,11 +276,16 @@ class Resolver:
 
         if self.fuzzy is not None:
             edges.update((row.slot, row) for row in self.fuzzy.edges(tx, observations))
+        unseen = [key for key in identifiers if key not in staged.identifiers]
+        stored_before = tx.profile_ids(unseen)
+        staged.fresh.update(key for key in unseen if key not in stored_before)
         tx.upsert_identifiers(list(identifiers.values()))
         tx.upsert_edges(list(edges.values()))
         tx.add_facts(growth.facts[facts_before:])
-        seeds.update(identifiers)
-        edge_slots.update(edges)
+        for row in identifiers.values():
+            _add_identifier(staged.identifiers, row)
+        for edge in edges.values():
+            _add_edge(staged.edges, edge)
 
     def _without_tombstoned(
         self, tx: GraphTransaction, observations: Sequence[Observation], outcome: BatchOutcome
@@ -271,16 +316,23 @@ class Resolver:
         outcome: BatchOutcome | None = None,
         growth: Growth | None = None,
         rebuild_all: bool = False,
+        known: tuple[dict[str, StoredIdentifier], list[EdgeRow]] | None = None,
     ) -> BatchOutcome:
         """Re-partition the cluster of the seeds and write what changed.
 
         ``growth`` (from ingest) lets documents be updated incrementally; without it, or
         with ``rebuild_all``, every document of the cluster is rebuilt from its facts.
+        ``known``: what ``get_identifiers(seeds)`` and ``edges_of(seeds)`` answer now
+        (``seed_state``), instead of asking the store.
         """
         outcome = outcome or BatchOutcome()
         growth = growth or Growth()
-        seed_edges = tx.edges_of(seeds)
-        stored_seeds = self._update_generic(tx, seeds, seed_edges)
+        stored_now: dict[str, StoredIdentifier] | None = None
+        if known is None:
+            seed_edges = tx.edges_of(seeds)
+        else:
+            stored_now, seed_edges = known
+        stored_seeds = self._update_generic(tx, seeds, seed_edges, stored_now)
         cluster = self.gather(tx, seeds, stored_seeds, seed_edges)
 
         eligible: list[CandidateEdge] = []
@@ -357,13 +409,18 @@ class Resolver:
         return frequency_cap_reasons(linked, keys, self._settings.guards)
 
     def _update_generic(
-        self, tx: GraphTransaction, seeds: Collection[str], seed_edges: Sequence[EdgeRow]
+        self,
+        tx: GraphTransaction,
+        seeds: Collection[str],
+        seed_edges: Sequence[EdgeRow],
+        stored_now: dict[str, StoredIdentifier] | None = None,
     ) -> dict[str, StoredIdentifier]:
         """Mark seeds over the frequency cap generic, and unmark those back under it;
         returns the stored seeds with their marks as they are now. ``seed_edges``: every
-        edge of the seeds (``edges_of(seeds)``), counted here instead of asking the store."""
+        edge of the seeds (``edges_of(seeds)``), counted here instead of asking the store;
+        ``stored_now``, when given, is what ``get_identifiers(seeds)`` answers."""
         wanted = self._frequency_cap(seeds, seed_edges)
-        stored = tx.get_identifiers(seeds)
+        stored = tx.get_identifiers(seeds) if stored_now is None else stored_now
         changes = {
             key: wanted.get(key, "")
             for key, ident in stored.items()
@@ -644,22 +701,27 @@ def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
 
 
 def _add_edge(rows: dict[tuple[str, str, str, str], EdgeRow], row: EdgeRow) -> None:
+    """Merge a repeat of an edge as the stores' upsert does (see ``EdgeRow``), with the
+    fuzzy linker's re-status of a stronger sighting: joined if either is, else the later
+    row's status and reason."""
     seen = rows.get(row.slot)
     if seen is None:
         rows[row.slot] = row
     else:
+        joined = STATUS_JOINED in (seen.status, row.status)
         rows[row.slot] = EdgeRow(
             row.left,
             row.right,
             row.matcher,
             row.rule,
             max(seen.weight, row.weight),
-            STATUS_JOINED if STATUS_JOINED in (seen.status, row.status) else row.status,
+            STATUS_JOINED if joined else row.status,
             row.source,
             row.evidence,
             min(seen.first_seen, row.first_seen),
             max(seen.last_seen, row.last_seen),
             seen.sightings + row.sightings,
+            "" if joined else row.reason,
         )
 
 

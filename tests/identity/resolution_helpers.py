@@ -1,16 +1,29 @@
 """Helpers shared by the resolution tests (guards, stewardship, lineage, survivorship,
-sequence neutrality, check): build observations, read the partition, and assert that
-``idgraph check`` passes after a scenario."""
+sequence neutrality, check, fuzzy matching): build observations, read the partition, and
+assert that ``idgraph check`` passes after a scenario."""
 
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from identity.observation import Observation
 from identity.service import IdentityService
 
 Ident = tuple[str, str]
+
+FIRST_NAMES = ["ann", "bob", "carla", "dmitri", "eve", "farid", "greta", "hugo", "ines", "jun"]
+LAST_NAMES = ["lee", "smith", "okafor", "novak", "garcia", "tanaka", "muller", "rossi", "khan"]
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """The word with two neighbouring letters swapped (words under four letters as they
+    are)."""
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
 def observe(

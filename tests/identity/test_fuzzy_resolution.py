@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from resolution_helpers import FIRST_NAMES, LAST_NAMES, typo
 
 from api.bootstrap import build_service
 from graph.neo4j_store import shared_driver
@@ -226,16 +227,7 @@ class TestFuzzyDisabled:
 
 # --- incremental matching ----------------------------------------------------------------
 
-FIRST = ["ann", "bob", "carla", "dmitri", "eve", "farid", "greta", "hugo", "ines", "jun"]
-LAST = ["lee", "smith", "okafor", "novak", "garcia", "tanaka", "muller", "rossi", "khan"]
 STREETS = ["main st", "oak avenue", "harbour rd", "elm street", "station road"]
-
-
-def _typo(word: str, rng: random.Random) -> str:
-    if len(word) < 4:
-        return word
-    i = rng.randrange(1, len(word) - 1)
-    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
 def world(seed: int = 7, people: int = 40) -> list[dict[str, Any]]:
@@ -245,7 +237,7 @@ def world(seed: int = 7, people: int = 40) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     for n in range(people):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         born = f"19{rng.randint(50, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         person = {
             "first_name": first,
@@ -257,9 +249,9 @@ def world(seed: int = 7, people: int = 40) -> list[dict[str, Any]]:
         }
         second = {k: person[k] for k in ("first_name", "last_name", "date_of_birth")}
         if rng.random() < 0.5:
-            second["last_name"] = _typo(last, rng)
+            second["last_name"] = typo(last, rng)
         shop = {k: person[k] for k in ("first_name", "last_name", "address", "postcode")}
-        shop["first_name"] = _typo(first, rng) if rng.random() < 0.5 else first
+        shop["first_name"] = typo(first, rng) if rng.random() < 0.5 else first
         shop["date_of_birth"] = person["date_of_birth"]
         rows.append({"id": [("email", f"p{n}@crm.example")], "attributes": person, "day": 1})
         rows.append({"id": [("email", f"{first}{n}@mail.example")], "attributes": second, "day": 2})

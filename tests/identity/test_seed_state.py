@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from resolution_helpers import FIRST_NAMES, LAST_NAMES, observe, typo
 
 from api.bootstrap import build_service
 from graph.records import EdgeRow
@@ -19,14 +20,6 @@ from graph.store import GraphTransaction
 from identity.observation import Observation
 from identity.service import IdentityService
 from identity.settings import Settings
-
-FIRST = ["ann", "bob", "carla", "dmitri", "eve", "farid", "greta", "hugo", "ines", "jun"]
-LAST = ["lee", "smith", "okafor", "novak", "garcia", "tanaka", "muller", "rossi", "khan"]
-
-
-def _typo(word: str, rng: random.Random) -> str:
-    i = rng.randrange(1, len(word) - 1)
-    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
 def _people(rng: random.Random, count: int) -> list[dict[str, Any]]:
@@ -37,7 +30,7 @@ def _people(rng: random.Random, count: int) -> list[dict[str, Any]]:
     email by the web (weak) and then by the point of sale (joining): the same edge twice."""
     rows: list[dict[str, Any]] = []
     for n in range(count):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         person = {
             "first_name": first,
             "last_name": last,
@@ -58,13 +51,13 @@ def _people(rng: random.Random, count: int) -> list[dict[str, Any]]:
             {
                 "source": "mail",
                 "id": mail,
-                "attributes": {**person, "last_name": _typo(last, rng)},
+                "attributes": {**person, "last_name": typo(last, rng)},
                 "day": 2,
             },
             {
                 "source": "mail",
                 "id": mail,
-                "attributes": {**person, "first_name": _typo(first, rng)},
+                "attributes": {**person, "first_name": typo(first, rng)},
                 "day": 3,
             },
             {"source": "shop", "id": shop, "attributes": names, "day": 7},
@@ -82,20 +75,17 @@ def _people(rng: random.Random, count: int) -> list[dict[str, Any]]:
 
 
 def _observations(service: IdentityService, rows: list[dict[str, Any]]) -> list[Observation]:
-    observations = []
-    for row in rows:
-        parsed = service.parse(
-            {
-                "source": row["source"],
-                "observed_at": f"2026-01-{row['day']:02d}T12:00:00Z",
-                "authenticated": row["source"] == "crm",
-                "identifiers": [{"type": t, "value": v} for t, v in row["id"]],
-                "attributes": row["attributes"],
-            }
+    return [
+        observe(
+            service,
+            *row["id"],
+            day=row["day"],
+            source=row["source"],
+            authenticated=row["source"] == "crm",
+            attributes=row["attributes"] or None,
         )
-        assert parsed.refusals == ()
-        observations.append(parsed.observation)
-    return observations
+        for row in rows
+    ]
 
 
 @pytest.fixture

@@ -110,7 +110,7 @@ class IdentityService:
         """Ingest a batch atomically: all of it is stored and resolved, or none of it."""
         if not observations:
             return BatchOutcome()
-        return self.store.write(lambda tx: self.resolver.ingest(tx, observations))
+        return self.ingest_chunks((observations,))
 
     def ingest_chunks(self, chunks: Iterable[Sequence[Observation]]) -> BatchOutcome:
         """Ingest chunks as they are produced, all of them as one atomic batch: each is

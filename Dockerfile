@@ -6,6 +6,8 @@ COPY identity ./identity
 COPY matchers ./matchers
 COPY graph ./graph
 COPY api ./api
+COPY cli ./cli
+COPY tools ./tools
 RUN pip install --no-cache-dir .
 ENV IDGRAPH_DATA_DIR=/data
 EXPOSE 8000

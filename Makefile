@@ -38,7 +38,7 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 neo4j-build: $(STAMP)
-	$(BIN)/python -c "from graph import neo4j_local; neo4j_local.build()"
+	$(BIN)/python -c "from tools import neo4j_local; neo4j_local.build()"
 
 # Debian's Chromium for the page tests (Playwright drives it; its own browser download is
 # not reachable here). Installed as root with apt when missing; IDGRAPH_CHROMIUM names

@@ -1,1 +1,1 @@
-"""Adapters over ``identity.service.IdentityService``: the HTTP API and the CLI."""
+"""The HTTP API: a thin adapter over ``identity.service.IdentityService``."""

@@ -2,7 +2,7 @@
 
 ``--store neo4j`` runs against ``--neo4j-uri`` (default ``NEO4J_URI``, with
 ``NEO4J_USER``/``NEO4J_PASSWORD``/``NEO4J_DATABASE``) or, when none is given, a local
-server from ``graph.neo4j_local`` started for the run in a scratch directory and stopped
+server from ``tools.neo4j_local`` started for the run in a scratch directory and stopped
 after it. Either way the database is emptied first, so every run starts from nothing:
 do not point it at data you want to keep.
 """
@@ -40,7 +40,7 @@ SERVER_PIDS: list[int] = []
 
 @contextmanager
 def _local_neo4j(home: Path) -> Iterator[str]:
-    from graph import neo4j_local
+    from tools import neo4j_local
 
     server = neo4j_local.start(home)
     SERVER_PIDS.append(server.pid)

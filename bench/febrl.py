@@ -40,7 +40,7 @@ settings of its own FEBRL3 and FEBRL4 examples, scored at the same threshold (it
 profiles are the connected components of its links at that threshold).
 
 The whole run, Splink's part too, has Python's garbage collector set as ``idgraph load``
-sets it (``api.garbage_collection``), and every timed run starts with the collector
+sets it (``cli.garbage_collection``), and every timed run starts with the collector
 emptied (``gc.collect()``, untimed): without it, a full collection walking what earlier
 runs left (Splink's objects included) landed in some runs and not others, 0.2-0.3 s each.
 """
@@ -59,7 +59,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from api.garbage_collection import batch_collector
+from cli.garbage_collection import batch_collector
 from graph.embedded import EmbeddedStore
 from identity.fuzzy_linking import FuzzyLinker, anchor_key
 from identity.observation import Observation

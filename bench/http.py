@@ -232,7 +232,7 @@ def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[by
         [
             sys.executable,
             "-m",
-            "api.cli",
+            "cli.main",
             "--data-dir",
             str(data_dir),
             "serve",

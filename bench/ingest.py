@@ -9,12 +9,12 @@ Both figures come from the same generated observations in the same process:
   email-validator and phonenumbers), nothing stored. The normalizer's cache is cleared
   first, so every distinct raw value is normalized once, as in a real first load;
 - full ingest: what ``idgraph load`` does with the same observations written as an NDJSON
-  file (``api.loading.load_file``): every line decoded and parsed, resolved and stored in
+  file (``cli.loading.load_file``): every line decoded and parsed, resolved and stored in
   batches. As in ``idgraph load``, on two CPUs or more the lines are parsed in a worker
   process while this one ingests (``--no-parse-worker``: all in this process).
 
 Both run with Python's garbage collector set as ``idgraph load`` sets it
-(``api.garbage_collection``).
+(``cli.garbage_collection``).
 
 Beside the wall-clock rates it prints where the full ingest's time went: CPU time of this
 Python process (resolver, driver), of the parse worker and, for a local Neo4j started for
@@ -32,8 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from api.garbage_collection import batch_collector
-from api.loading import load_file, parse_in_worker
 from bench.common import (
     SERVER_PIDS,
     add_store_options,
@@ -42,6 +40,8 @@ from bench.common import (
     timed,
 )
 from bench.generate import generate
+from cli.garbage_collection import batch_collector
+from cli.loading import load_file, parse_in_worker
 from identity.service import IdentityService
 from identity.settings import Settings
 from tools import compiled_core

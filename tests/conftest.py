@@ -1,7 +1,7 @@
 """Shared fixtures: every store-backed test runs against every store.
 
 The Neo4j server is real: ``NEO4J_URI`` (with ``NEO4J_USER``/``NEO4J_PASSWORD``) when set,
-otherwise the local server from ``graph.neo4j_local`` started once per session. If it
+otherwise the local server from ``tools.neo4j_local`` started once per session. If it
 cannot start, the Neo4j tests fail; they are never skipped.
 """
 
@@ -40,7 +40,7 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
             "neo4j_database": os.environ.get("NEO4J_DATABASE", "neo4j"),
         }
         return
-    from graph import neo4j_local
+    from tools import neo4j_local
 
     data_dir = Path(os.environ.get("IDGRAPH_TEST_NEO4J_DIR") or tmp_path_factory.mktemp("neo4j"))
     server = neo4j_local.start(data_dir)

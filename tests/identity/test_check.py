@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from resolution_helpers import Ident, assert_check_passes, key, observe, pid
 
-from api.cli import main
+from cli.main import main
 from graph.records import ConsentRow, EdgeRow, FactRow
 from graph.store import GraphTransaction
 from identity.service import IdentityService

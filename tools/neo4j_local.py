@@ -11,7 +11,7 @@ as a detached ``java`` process, and stops it::
     ...
     stop(Path(".neo4j-local"))
 
-or from a shell: ``python -m graph.neo4j_local start|stop|status [--data-dir DIR] [--port N]``.
+or from a shell: ``python -m tools.neo4j_local start|stop|status [--data-dir DIR] [--port N]``.
 
 The data directory is the Neo4j home: the store is ``DIR/data``, Neo4j's debug log
 ``DIR/logs/debug.log``, the process's own output ``DIR/neo4j-local.log`` and the

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.bootstrap import build_service
-from api.fit_model import fit_model
-from api.garbage_collection import batch_collector
+from cli.fit_model import fit_model
+from cli.garbage_collection import batch_collector
 from graph.store import StoreError
 from identity.access import Role
 from identity.errors import ConfigurationError, InputRefused, NotFound
@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "neo4j-local":
-        from graph import neo4j_local
+        from tools import neo4j_local
 
         forwarded = [args.action, "--data-dir", str(args.neo4j_dir)]
         if args.port:
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"idgraph: store: {e}", file=sys.stderr)
         return 3
     try:
-        # Every command but serve is batch work (see api.garbage_collection).
+        # Every command but serve is batch work (see cli.garbage_collection).
         collector = contextlib.nullcontext() if args.command == "serve" else batch_collector()
         with collector:
             return _COMMANDS[args.command](service, settings, args)
@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
-    from api.loading import ProgressBar, load_file
+    from cli.loading import ProgressBar, load_file
 
     path: Path = args.file
     if not path.is_file():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.bootstrap import build_service
-from api.cli import main
+from cli.main import main
 from identity.errors import ConfigurationError
 from identity.settings import load_settings
 from matchers.fellegi_sunter import FellegiSunterModel

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.worker_iteration import WorkerFailed, iterate_in_worker
+from cli.worker_iteration import WorkerFailed, iterate_in_worker
 
 
 def _numbers_then_error(n: int) -> Iterator[int]:

@@ -5,7 +5,7 @@ the load; a batch is stored whole or not at all, so a load killed part-way and r
 ends exactly like one clean load (ingest is idempotent).
 
 On a machine with two CPUs or more, a file of some size is parsed in a worker process
-(``api.worker_iteration``) while this process ingests the batch before; the outcome is
+(``cli.worker_iteration``) while this process ingests the batch before; the outcome is
 the same line for line, only sooner.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from api.worker_iteration import can_fork, iterate_in_worker
+from cli.worker_iteration import can_fork, iterate_in_worker
 from identity.errors import ObservationRejected, Refusal
 from identity.observation import Observation, ParsedObservation
 from identity.service import IdentityService
@@ -81,7 +81,7 @@ def _ndjson_lines(stream: IO[bytes]) -> Iterator[tuple[int, object | Refusal]]:
 def _csv_lines(
     stream: IO[bytes], identifier_types: tuple[str, ...], warnings: list[str]
 ) -> Iterator[tuple[int, object | Refusal]]:
-    from api.csv_mapping import CsvMapping
+    from cli.csv_mapping import CsvMapping
 
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
     reader = csv.reader(text)

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.loading import STORE_CHUNK, LoadReport, load_file, parsed_lines
-from api.worker_iteration import iterate_in_worker
 from bench.generate import generate
+from cli.loading import STORE_CHUNK, LoadReport, load_file, parsed_lines
+from cli.worker_iteration import iterate_in_worker
 from graph.embedded import EmbeddedStore
 from identity.service import IdentityService
 

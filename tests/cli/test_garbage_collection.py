@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.garbage_collection import BATCH_THRESHOLDS, batch_collector
+from cli.garbage_collection import BATCH_THRESHOLDS, batch_collector
 
 
 @pytest.fixture

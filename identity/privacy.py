@@ -22,7 +22,8 @@ from graph.store import GraphStore, GraphTransaction
 from identity.consent import ConsentStatus, counting_statements
 from identity.errors import InputRefused, NotFound, Refusal
 from identity.profile import Profile, statements_from_rows
-from identity.resolver import Growth, Resolver
+from identity.resolver import Resolver
+from identity.staging import Growth
 from identity.stewardship import edge_to_dict
 from identity.timeutil import utc_now
 

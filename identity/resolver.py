@@ -45,6 +45,7 @@ from graph.records import (
     ProfileRow,
     StoredIdentifier,
 )
+from graph.rules import EdgeStatus, merge_batch_edge
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
 from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
@@ -66,11 +67,11 @@ from matchers.deterministic import CoOccurrenceMatcher
 from matchers.fuzzy import MATCHER_NAME as FUZZY_MATCHER
 from matchers.fuzzy import FuzzyMatcher
 
-STATUS_JOINED = "joined"
-STATUS_WEAK = "weak"
-STATUS_HELD = "held"
-STATUS_APPROVED = "approved"
-STATUS_REJECTED = "rejected"
+STATUS_JOINED = EdgeStatus.JOINED
+STATUS_WEAK = EdgeStatus.WEAK
+STATUS_HELD = EdgeStatus.HELD
+STATUS_APPROVED = EdgeStatus.APPROVED
+STATUS_REJECTED = EdgeStatus.REJECTED
 LINKING_STATUSES = frozenset({STATUS_JOINED, STATUS_HELD, STATUS_APPROVED})
 STEWARD_MATCHER = "steward"
 
@@ -701,28 +702,9 @@ def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
 
 
 def _add_edge(rows: dict[tuple[str, str, str, str], EdgeRow], row: EdgeRow) -> None:
-    """Merge a repeat of an edge as the stores' upsert does (see ``EdgeRow``), with the
-    fuzzy linker's re-status of a stronger sighting: joined if either is, else the later
-    row's status and reason."""
+    """Merge a repeat of an edge as the store does over a batch (``merge_batch_edge``)."""
     seen = rows.get(row.slot)
-    if seen is None:
-        rows[row.slot] = row
-    else:
-        joined = STATUS_JOINED in (seen.status, row.status)
-        rows[row.slot] = EdgeRow(
-            row.left,
-            row.right,
-            row.matcher,
-            row.rule,
-            max(seen.weight, row.weight),
-            STATUS_JOINED if joined else row.status,
-            row.source,
-            row.evidence,
-            min(seen.first_seen, row.first_seen),
-            max(seen.last_seen, row.last_seen),
-            seen.sightings + row.sightings,
-            "" if joined else row.reason,
-        )
+    rows[row.slot] = row if seen is None else merge_batch_edge(seen, row)
 
 
 def _consent_row(obs: Observation, subject: str, index: int) -> ConsentRow:

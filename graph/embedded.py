@@ -28,6 +28,7 @@ from graph.records import (
     ProfileRow,
     StoredIdentifier,
 )
+from graph.rules import EdgeStatus, flatten_aliases
 from graph.store import GraphTransaction, StoreError, person_records_to_file
 
 T = TypeVar("T")
@@ -138,6 +139,17 @@ _EDGE_COLUMNS = (
     " last_seen, count, reason"
 )
 
+_EDGE_PAGE = (
+    f"SELECT {_EDGE_COLUMNS} FROM edges WHERE (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
+    " ORDER BY left_key, right_key, matcher, rule LIMIT ?"
+)
+# Separate, not ``? IS NULL OR status = ?``: the status index serves this one only.
+_EDGE_PAGE_OF_STATUS = (
+    f"SELECT {_EDGE_COLUMNS} FROM edges WHERE status = ?"
+    " AND (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
+    " ORDER BY left_key, right_key, matcher, rule LIMIT ?"
+)
+
 _PROFILE_COLUMNS = (
     "p.id, p.created_at, p.updated_at, p.identifiers, p.attributes, p.consent, p.lineage"
 )
@@ -172,6 +184,7 @@ class SqliteTransaction:
         self._db = connection
 
     def upsert_identifiers(self, rows: Sequence[IdentifierRow]) -> None:
+        # ``merge_identifier_sightings`` of graph.rules.
         self._db.executemany(
             "INSERT INTO identifiers (key, type, value, profile_id, first_seen, last_seen, count)"
             " VALUES (?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
@@ -181,16 +194,18 @@ class SqliteTransaction:
         )
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
+        # ``merge_edge`` of graph.rules; the 13th parameter is the status that yields.
+        weak = (EdgeStatus.WEAK,)
         self._db.executemany(
             f"INSERT INTO edges ({_EDGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (left_key, right_key, matcher, rule) DO UPDATE SET"
             " weight = max(weight, excluded.weight),"
-            " status = CASE WHEN status = 'weak' THEN excluded.status ELSE status END,"
-            " reason = CASE WHEN status = 'weak' THEN excluded.reason ELSE reason END,"
+            " status = CASE WHEN status = ?13 THEN excluded.status ELSE status END,"
+            " reason = CASE WHEN status = ?13 THEN excluded.reason ELSE reason END,"
             " source = excluded.source, evidence = excluded.evidence,"
             " first_seen = min(first_seen, excluded.first_seen),"
             " last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count",
-            rows,
+            [row + weak for row in rows],
         )
 
     def set_edge_status(self, rows: Sequence[EdgeStatusRow]) -> None:
@@ -207,17 +222,6 @@ class SqliteTransaction:
             list(slots),
         )
         return self._db.total_changes - before
-
-    def edges_by_status(
-        self, status: str, after: tuple[str, str, str, str] | None, limit: int
-    ) -> list[EdgeRow]:
-        cursor = self._db.execute(
-            f"SELECT {_EDGE_COLUMNS} FROM edges WHERE status = ?"
-            " AND (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
-            " ORDER BY left_key, right_key, matcher, rule LIMIT ?",
-            (status, *(after or ("", "", "", "")), limit),
-        )
-        return list(map(EdgeRow._make, cursor))
 
     def count_edges_by_status(self) -> dict[str, int]:
         cursor = self._db.execute("SELECT status, count(*) FROM edges GROUP BY status")
@@ -473,11 +477,16 @@ class SqliteTransaction:
         self._db.executemany("DELETE FROM profiles WHERE id = ?", [(p,) for p in profile_ids])
 
     def add_aliases(self, aliases: Mapping[str, str]) -> None:
-        pairs = [(target, alias) for alias, target in aliases.items()]
-        self._db.executemany("UPDATE aliases SET target = ? WHERE target = ?", pairs)
+        if not aliases:
+            return
+        stored = self._db.execute(
+            "WITH ids(id) AS (SELECT value FROM json_each(?))"
+            " SELECT alias, target FROM aliases WHERE target IN ids OR alias IN ids",
+            (_keys({*aliases, *aliases.values()}),),
+        )
+        written = flatten_aliases(dict(stored.fetchall()), aliases)
         self._db.executemany(
-            "INSERT OR REPLACE INTO aliases (alias, target) VALUES (?, ?)",
-            [(alias, target) for target, alias in pairs],
+            "INSERT OR REPLACE INTO aliases (alias, target) VALUES (?, ?)", written.items()
         )
 
     def delete_aliases_to(self, targets: Collection[str]) -> int:
@@ -495,13 +504,6 @@ class SqliteTransaction:
             (_keys(ids),),
         )
         return dict(cursor.fetchall())
-
-    def id_in_use(self, profile_id: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM profiles WHERE id = ? UNION ALL SELECT 1 FROM aliases WHERE alias = ?",
-            (profile_id, profile_id),
-        ).fetchone()
-        return row is not None
 
     def append_changes(self, rows: Sequence[ChangeRow]) -> list[int]:
         # Inside the write transaction this connection is the only writer, so the rows of
@@ -537,13 +539,14 @@ class SqliteTransaction:
         )
         return list(map(StoredIdentifier._make, cursor))
 
-    def edge_page(self, after: tuple[str, str, str, str] | None, limit: int) -> list[EdgeRow]:
-        cursor = self._db.execute(
-            f"SELECT {_EDGE_COLUMNS} FROM edges"
-            " WHERE (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
-            " ORDER BY left_key, right_key, matcher, rule LIMIT ?",
-            (*(after or ("", "", "", "")), limit),
-        )
+    def edge_page(
+        self, after: tuple[str, str, str, str] | None, limit: int, status: str | None = None
+    ) -> list[EdgeRow]:
+        start = after or ("", "", "", "")
+        if status is None:
+            cursor = self._db.execute(_EDGE_PAGE, (*start, limit))
+        else:
+            cursor = self._db.execute(_EDGE_PAGE_OF_STATUS, (status, *start, limit))
         return list(map(EdgeRow._make, cursor))
 
     def alias_page(self, after: str | None, limit: int) -> list[tuple[str, str]]:
@@ -725,7 +728,7 @@ class EmbeddedStore:
 
     def profile_by_identifier(self, key: str) -> ProfileRow | None:
         # One statement outside BEGIN ... COMMIT is its own read transaction: the same
-        # snapshot guarantee, a third of the statements (a lookup is ~20 us).
+        # snapshot guarantee with a third of the statements.
         try:
             row = self._connection().execute(_PROFILE_BY_IDENTIFIER, (key,)).fetchone()
         except sqlite3.Error as e:

@@ -468,26 +468,6 @@ class TestResolveAliases:
         assert read(store, lambda tx: tx.resolve_aliases({"p-1", "p-2", "p-9"})) == {"p-2": "p-1"}
 
 
-class TestIdInUse:
-    @pytest.mark.parametrize(
-        ("profile_id", "in_use"),
-        [
-            pytest.param("p-live", True, id="a live profile is in use"),
-            pytest.param("p-alias", True, id="an alias is in use"),
-            pytest.param("p-deleted", False, id="a deleted profile is free"),
-            pytest.param("p-never", False, id="an unknown ID is free"),
-        ],
-    )
-    def test_answers(self, store: GraphStore, profile_id: str, in_use: bool) -> None:
-        def work(tx: GraphTransaction) -> bool:
-            tx.put_profiles([profile("p-live"), profile("p-deleted")])
-            tx.delete_profiles(["p-deleted"])
-            tx.add_aliases({"p-alias": "p-live"})
-            return tx.id_in_use(profile_id)
-
-        assert write(store, work) is in_use
-
-
 class TestAppendChanges:
     def test_positions_increase_in_order_and_are_returned(self, store: GraphStore) -> None:
         first = write(
@@ -654,7 +634,7 @@ class TestTransactions:
                 len(tx.consent_of([B])),
                 sorted(tx.profiles_by_identifier([A, B])),
                 tx.resolve_aliases(["p-0"]),
-                tx.id_in_use("p-0"),
+                tx.alias_page(None, 10),
                 [c.position for c in tx.changes_after(0, 10)] == position,
                 tx.get_meta("seen"),
                 tx.counts()["profiles"],
@@ -668,7 +648,7 @@ class TestTransactions:
             1,
             [A, B],
             {"p-0": "p-1"},
-            True,
+            [("p-0", "p-1")],
             True,
             "yes",
             1,

@@ -76,20 +76,26 @@ def merge_edge(stored: EdgeRow, row: EdgeRow) -> EdgeRow:
     The status (with its reason) changes only from ``weak``: then it is the new row's, so
     a stronger repeat may make the edge join. Every other status is the resolver's or a
     steward's, and stays (``set_edge_status`` changes it)."""
-    weak = stored.status == EdgeStatus.WEAK
+    if stored.status == EdgeStatus.WEAK:
+        return _merged(stored, row, row.status, row.reason)
+    return _merged(stored, row, stored.status, stored.reason)
+
+
+def _merged(stored: EdgeRow, row: EdgeRow, status: str, reason: str) -> EdgeRow:
+    """``row`` merged into ``stored`` with the given status and reason."""
     return EdgeRow(
         stored.left,
         stored.right,
         stored.matcher,
         stored.rule,
         max(stored.weight, row.weight),
-        row.status if weak else stored.status,
+        status,
         row.source,
         row.evidence,
         min(stored.first_seen, row.first_seen),
         max(stored.last_seen, row.last_seen),
         stored.sightings + row.sightings,
-        row.reason if weak else stored.reason,
+        reason,
     )
 
 
@@ -115,21 +121,9 @@ def merge_batch_edge(seen: EdgeRow, row: EdgeRow) -> EdgeRow:
     status the fuzzy linker sets anew (``restatus_of_stronger_sighting``) before the
     upsert; a batch makes no ``approved`` or ``rejected`` rows. When ``seen`` is ``weak``
     or ``joined`` the two agree (a joined row has no reason)."""
-    joined = seen.status == EdgeStatus.JOINED or row.status == EdgeStatus.JOINED
-    return EdgeRow(
-        seen.left,
-        seen.right,
-        seen.matcher,
-        seen.rule,
-        max(seen.weight, row.weight),
-        EdgeStatus.JOINED if joined else row.status,
-        row.source,
-        row.evidence,
-        min(seen.first_seen, row.first_seen),
-        max(seen.last_seen, row.last_seen),
-        seen.sightings + row.sightings,
-        "" if joined else row.reason,
-    )
+    if seen.status == EdgeStatus.JOINED or row.status == EdgeStatus.JOINED:
+        return _merged(seen, row, EdgeStatus.JOINED, "")
+    return _merged(seen, row, row.status, row.reason)
 
 
 def flatten_aliases(stored: Mapping[str, str], added: Mapping[str, str]) -> dict[str, str]:

@@ -8,12 +8,14 @@ example of a test without a wipe in between.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from store_params import STORE_PARAMS
 
 from graph.records import (
     ConsentRow,
@@ -50,6 +52,28 @@ STATUSES = st.sampled_from([*EdgeStatus, "weak", "joined"])
 EXAMPLES = {"embedded": 60, "neo4j": 12}
 
 _namespaces = itertools.count()
+
+
+def on_every_store(check: Callable[[GraphStore, Any], None], cases: SearchStrategy[Any]) -> Any:
+    """Two tests that run ``check`` on generated ``cases``: one per store, each with its
+    own number of examples. Use as ``test_on_the_embedded_store, test_on_neo4j = ...``."""
+
+    def on(store: Any) -> Any:
+        @pytest.mark.parametrize("store_name", [store], indirect=True)
+        @settings(
+            max_examples=EXAMPLES[store.values[0]],
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture],
+        )
+        @given(case=cases)
+        def test(self: object, store_name: str, request: pytest.FixtureRequest, case: Any) -> None:
+            store: GraphStore = request.getfixturevalue("store")
+            assert store.name == store_name
+            check(store, case)
+
+        return test
+
+    return on(STORE_PARAMS[0]), on(STORE_PARAMS[1])
 
 
 def keys_of(namespace: int) -> list[str]:
@@ -120,12 +144,6 @@ upsert_steps = st.lists(
 )
 
 
-def store_of(store_name: str, request: pytest.FixtureRequest) -> GraphStore:
-    store: GraphStore = request.getfixturevalue("store")
-    assert store.name == store_name
-    return store
-
-
 def upserts_agree(store: GraphStore, steps: list[tuple[str, list[Any]]]) -> None:
     keys = keys_of(next(_namespaces))
     identifiers: dict[str, IdentifierRow] = {}
@@ -172,30 +190,7 @@ class TestUpsertsFollowTheRules:
     """``upsert_identifiers`` folds ``merge_identifier_sightings``, ``upsert_edges`` folds
     ``merge_edge``, and ``set_edge_status`` replaces status and reason of a stored edge."""
 
-    @pytest.mark.parametrize("store_name", ["embedded"], indirect=True)
-    @settings(
-        max_examples=EXAMPLES["embedded"],
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    @given(steps=upsert_steps)
-    def test_on_the_embedded_store(
-        self, store_name: str, request: pytest.FixtureRequest, steps: list[tuple[str, list[Any]]]
-    ) -> None:
-        upserts_agree(store_of(store_name, request), steps)
-
-    @pytest.mark.neo4j
-    @pytest.mark.parametrize("store_name", ["neo4j"], indirect=True)
-    @settings(
-        max_examples=EXAMPLES["neo4j"],
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    @given(steps=upsert_steps)
-    def test_on_neo4j(
-        self, store_name: str, request: pytest.FixtureRequest, steps: list[tuple[str, list[Any]]]
-    ) -> None:
-        upserts_agree(store_of(store_name, request), steps)
+    test_on_the_embedded_store, test_on_neo4j = on_every_store(upserts_agree, upsert_steps)
 
 
 alias_calls = st.lists(
@@ -226,30 +221,7 @@ def aliases_agree(store: GraphStore, calls: list[dict[int, int]]) -> None:
 class TestAddAliasesFollowsTheRule:
     """``add_aliases`` writes what ``flatten_aliases`` says, call after call."""
 
-    @pytest.mark.parametrize("store_name", ["embedded"], indirect=True)
-    @settings(
-        max_examples=EXAMPLES["embedded"],
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    @given(calls=alias_calls)
-    def test_on_the_embedded_store(
-        self, store_name: str, request: pytest.FixtureRequest, calls: list[dict[int, int]]
-    ) -> None:
-        aliases_agree(store_of(store_name, request), calls)
-
-    @pytest.mark.neo4j
-    @pytest.mark.parametrize("store_name", ["neo4j"], indirect=True)
-    @settings(
-        max_examples=EXAMPLES["neo4j"],
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    @given(calls=alias_calls)
-    def test_on_neo4j(
-        self, store_name: str, request: pytest.FixtureRequest, calls: list[dict[int, int]]
-    ) -> None:
-        aliases_agree(store_of(store_name, request), calls)
+    test_on_the_embedded_store, test_on_neo4j = on_every_store(aliases_agree, alias_calls)
 
 
 indexes = st.sets(st.integers(0, len(KINDS) - 1))
@@ -351,27 +323,4 @@ class TestEraseIdentifiersFollowsTheRule:
     """``erase_identifiers`` removes what ``erasure`` computes from the rows, and answers
     its counts."""
 
-    @pytest.mark.parametrize("store_name", ["embedded"], indirect=True)
-    @settings(
-        max_examples=EXAMPLES["embedded"],
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    @given(world=erasure_worlds)
-    def test_on_the_embedded_store(
-        self, store_name: str, request: pytest.FixtureRequest, world: dict[str, Any]
-    ) -> None:
-        erasure_agrees(store_of(store_name, request), world)
-
-    @pytest.mark.neo4j
-    @pytest.mark.parametrize("store_name", ["neo4j"], indirect=True)
-    @settings(
-        max_examples=EXAMPLES["neo4j"],
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    @given(world=erasure_worlds)
-    def test_on_neo4j(
-        self, store_name: str, request: pytest.FixtureRequest, world: dict[str, Any]
-    ) -> None:
-        erasure_agrees(store_of(store_name, request), world)
+    test_on_the_embedded_store, test_on_neo4j = on_every_store(erasure_agrees, erasure_worlds)

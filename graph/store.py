@@ -62,9 +62,10 @@ class GraphTransaction(Protocol):
       or an empty answer), and ignore unknown entries; methods that return mappings leave
       unknown entries out.
     - Results are deterministic: lists come sorted as documented; strings compare by code
-      point. A paged read answers the rows after ``after`` (None: from the start), in
-      order, at most ``limit`` of them (a negative limit: all); the last row of a page is
-      the ``after`` of the next.
+      point (the Neo4j store's paged reads: see its note on ordering). A paged read
+      answers the rows after ``after`` (None: from the start), in order, at most
+      ``limit`` of them (a negative limit: all); the last row of a page is the ``after``
+      of the next.
     - Values come back with the types of the records (``graph.records``): ``str``, ``int``
       and ``float`` as written, ``None`` only where a field allows it.
     """

@@ -1,8 +1,8 @@
 """The rows a store keeps. Plain values only: times are ``YYYY-MM-DDTHH:MM:SSZ`` strings,
 structured fields are JSON strings, so every store keeps them the same way.
 
-Rows are named tuples, not dataclasses: an ingest builds and reads hundreds of thousands
-of them, and a tuple is built four times faster (and goes to SQLite as it is)."""
+Rows are named tuples, not dataclasses: an ingest builds and reads a great many of them,
+and a tuple is built faster (and goes to SQLite as it is)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,9 @@ class StoredIdentifier(NamedTuple):
 class EdgeRow(NamedTuple):
     """An edge to upsert, keyed by (left, right, matcher, rule) with left < right.
 
-    On a repeat the weight is the larger of the two (so the result does not depend on load
-    order), evidence and source take the new values, first/last seen widen and count adds
-    up. The status changes only from ``weak`` (a stronger repeat may make it joining);
-    other statuses are the resolver's and the stewards' to set (``set_edge_status``).
+    A repeat merges into the stored edge by ``graph.rules.merge_edge``: the larger weight,
+    the new source and evidence, widened times, added sightings; the status (an
+    ``EdgeStatus``) changes only from ``weak``.
     """
 
     left: str

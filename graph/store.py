@@ -46,52 +46,106 @@ def person_records_to_file(
 
 
 class GraphTransaction(Protocol):
-    """One atomic unit of work on a store.
+    """One atomic unit of work on a store: the whole contract of a store's rows, stated
+    here once. ``tests/graph/test_store_contract.py`` runs it against every store (one
+    class per method) and ``tests/graph/test_store_rules.py`` checks the merges against
+    ``graph.rules`` on generated sequences of writes.
 
-    Contract, for every implementation:
+    For every method of every implementation:
 
     - Writes are visible to later reads of the same transaction and to nobody else until
       the transaction commits; on an exception nothing of it is kept.
     - Every write is idempotent in its effect on identities: upserting the same rows again
       changes only counters and last-seen times.
-    - Methods that take keys or IDs accept any collection, including empty ones, and
-      ignore unknown entries; methods that return mappings leave unknown entries out.
-    - Results are deterministic: lists come sorted as documented.
+    - Rows of one call apply in order, as if written one at a time.
+    - Methods that take keys or IDs accept any collection, including empty ones (a no-op
+      or an empty answer), and ignore unknown entries; methods that return mappings leave
+      unknown entries out.
+    - Results are deterministic: lists come sorted as documented; strings compare by code
+      point (the Neo4j store's paged reads: see its note on ordering). A paged read
+      answers the rows after ``after`` (None: from the start), in order, at most
+      ``limit`` of them (a negative limit: all); the last row of a page is the ``after``
+      of the next.
+    - Values come back with the types of the records (``graph.records``): ``str``, ``int``
+      and ``float`` as written, ``None`` only where a field allows it.
     """
 
+    # --- identifiers ------------------------------------------------------------------
+
     def upsert_identifiers(self, rows: Sequence[IdentifierRow]) -> None:
-        """Insert new identifiers (with no profile) or widen seen-times of known ones."""
+        """Insert new identifiers (with no profile, not generic); a repeat of a key merges
+        into the stored one by ``graph.rules.merge_identifier_sightings`` (seen-times widen,
+        sightings add up) and keeps its profile and generic mark."""
 
-    def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
-        """Insert or update edges keyed by (left, right, matcher, rule); see ``EdgeRow``."""
+    def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
+        """Stored identifiers by key."""
 
-    def set_edge_status(self, rows: Sequence[EdgeStatusRow]) -> None:
-        """Set status and reason of existing edges; unknown edges are ignored."""
+    def identifier_page(self, after: str | None, limit: int) -> list[StoredIdentifier]:
+        """A page of every stored identifier, ordered by key."""
 
-    def delete_edges(self, slots: Collection[tuple[str, str, str, str]]) -> int:
-        """Remove edges by (left, right, matcher, rule); returns how many there were."""
+    def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
+        """The profile of each stored key (None while it has none): ``get_identifiers``
+        narrowed to the profile, for the ingest path."""
 
-    def edges_by_status(
-        self, status: str, after: tuple[str, str, str, str] | None, limit: int
-    ) -> list[EdgeRow]:
-        """Edges with the status, ordered by (left, right, matcher, rule), after ``after``."""
+    def identifiers_of(self, profile_ids: Collection[str]) -> dict[str, list[StoredIdentifier]]:
+        """Identifiers per profile, each list sorted by key; profiles with none left out."""
 
-    def count_edges_by_status(self) -> dict[str, int]:
-        """How many edges have each status."""
+    def assign_profile(self, assignments: Mapping[str, str]) -> None:
+        """Set the profile of each stored identifier key (key -> profile ID)."""
+
+    def move_identifiers(self, from_profile_ids: Collection[str], to_profile_id: str) -> None:
+        """Relabel every identifier of the given profiles to ``to_profile_id``."""
 
     def set_generic(self, reasons: Mapping[str, str]) -> None:
-        """Mark identifiers generic with the reason, or clear the mark with ``""``."""
+        """Mark stored identifiers generic with the reason (key -> reason), or clear the
+        mark with ``""``."""
 
     def erase_identifiers(self, keys: Collection[str]) -> dict[str, int]:
-        """Remove identifiers with their edges, facts and consent statements; returns the
-        counts removed: ``identifiers``, ``edges``, ``facts``, ``consent``. The person
-        records anchored at the keys go too, with their block entries (not counted)."""
+        """Remove identifiers with everything anchored at them, as ``graph.rules.erasure``
+        says: their edges (whatever the other end), facts, consent statements, and person
+        records (which leave every block they were filed in). Answers
+        ``graph.rules.Erasure.counts``: how many ``identifiers``, ``edges``, ``facts``
+        (one per attribute) and ``consent`` statements went."""
+
+    # --- edges ------------------------------------------------------------------------
+
+    def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
+        """Insert edges keyed by ``EdgeRow.slot`` (left, right, matcher, rule; left <
+        right); a repeat merges into the stored edge by ``graph.rules.merge_edge``. An end
+        need not be a stored identifier (it is not one until upserted)."""
+
+    def set_edge_status(self, rows: Sequence[EdgeStatusRow]) -> None:
+        """Set status and reason of stored edges; unknown edges are ignored."""
+
+    def delete_edges(self, slots: Collection[tuple[str, str, str, str]]) -> int:
+        """Remove edges by slot; returns how many of them were stored."""
+
+    def edges_of(self, keys: Collection[str]) -> list[EdgeRow]:
+        """Every edge with at least one end in ``keys``, each once, sorted by slot."""
+
+    def edge_page(
+        self, after: tuple[str, str, str, str] | None, limit: int, status: str | None = None
+    ) -> list[EdgeRow]:
+        """A page of the stored edges (only those with ``status`` when given), ordered by
+        slot."""
+
+    def count_edges_by_status(self) -> dict[str, int]:
+        """How many edges have each status (statuses with no edge left out)."""
+
+    # --- what observations said --------------------------------------------------------
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:
-        """Keep attribute facts; a repeat of (observation_id, identifier_key, name) is ignored."""
+        """Keep attribute facts; a repeat of (observation_id, identifier_key, name) is
+        ignored, in the call and in the store (the first value stays)."""
+
+    def facts_of(self, keys: Collection[str]) -> list[FactRow]:
+        """Attribute facts of the given identifiers."""
 
     def add_consent(self, rows: Sequence[ConsentRow]) -> None:
         """Keep consent statements; a repeat of statement_id is ignored."""
+
+    def consent_of(self, keys: Collection[str]) -> list[ConsentRow]:
+        """Consent statements whose subject is one of the given identifiers."""
 
     def add_person_records(
         self, rows: Sequence[PersonRecordRow], blocks: Mapping[str, Sequence[str]]
@@ -99,9 +153,9 @@ class GraphTransaction(Protocol):
         """Keep person records for fuzzy matching, each filed at the end of the blocks
         ``blocks`` lists for its ID (records filed in the order of ``rows``).
 
-        A record is written once, with its blocks: a repeat of a stored ``id`` (or of one
-        earlier in ``rows``) is ignored, blocks included, and so are block keys listed for
-        an ID that ``rows`` does not hold."""
+        A record is written once, with its blocks (``person_records_to_file``): a repeat
+        of a stored ``id`` (or of one earlier in ``rows``) is ignored, blocks included,
+        and so are block keys listed for an ID that ``rows`` does not hold."""
 
     def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
         """Stored person records by ID."""
@@ -110,78 +164,56 @@ class GraphTransaction(Protocol):
         """Per blocking key, the IDs of the records filed under it, in the order they were
         filed; keys with no record are left out."""
 
-    def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
-        """Stored identifiers by key."""
-
-    def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
-        """The profile of each known key (None while it has none)."""
-
-    def assign_profile(self, assignments: Mapping[str, str]) -> None:
-        """Set the profile of each identifier key."""
-
-    def move_identifiers(self, from_profile_ids: Collection[str], to_profile_id: str) -> None:
-        """Relabel every identifier of the given profiles to ``to_profile_id``."""
-
-    def identifiers_of(self, profile_ids: Collection[str]) -> dict[str, list[StoredIdentifier]]:
-        """Identifiers per profile, each list sorted by key."""
-
-    def edges_of(self, keys: Collection[str]) -> list[EdgeRow]:
-        """Every edge with at least one end in ``keys``, sorted by (left, right, matcher, rule)."""
-
-    def facts_of(self, keys: Collection[str]) -> list[FactRow]:
-        """Attribute facts of the given identifiers."""
-
-    def consent_of(self, keys: Collection[str]) -> list[ConsentRow]:
-        """Consent statements whose subject is one of the given identifiers."""
+    # --- profiles and aliases ------------------------------------------------------------
 
     def get_profiles(self, profile_ids: Collection[str]) -> dict[str, ProfileRow]:
         """Live profiles by ID (aliases are not followed here)."""
 
     def profiles_by_identifier(self, keys: Collection[str]) -> dict[str, ProfileRow]:
-        """The live profile of each key that has one: the lookup path, one round trip."""
+        """The live profile of each key that has one: the lookup path, one round trip.
+        A key whose profile has no document is left out."""
+
+    def profile_page(self, after: str | None, limit: int) -> list[ProfileRow]:
+        """A page of the live profiles, ordered by ID."""
 
     def put_profiles(self, rows: Sequence[ProfileRow]) -> None:
-        """Insert or replace profile documents."""
+        """Insert or replace profile documents, kept exactly as given."""
 
     def delete_profiles(self, profile_ids: Collection[str]) -> None:
         """Remove profiles (their identifiers must have been moved first)."""
 
     def add_aliases(self, aliases: Mapping[str, str]) -> None:
-        """Record ``alias -> target``; aliases already pointing at a new alias are re-pointed
-        to its target, so resolving an alias is always one step."""
+        """Record ``alias -> target`` as ``graph.rules.flatten_aliases`` writes them:
+        aliases pointing at a new alias are re-pointed to its target, and a target that is
+        an alias stands for its own target, so resolving an alias is always one step. An
+        alias that would point at itself is a ``ValueError``."""
+
+    def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
+        """The target of each ID that is an alias."""
+
+    def alias_page(self, after: str | None, limit: int) -> list[tuple[str, str]]:
+        """A page of the (alias, target) pairs, ordered by alias."""
 
     def delete_aliases_to(self, targets: Collection[str]) -> int:
         """Remove every alias pointing at one of ``targets`` (profiles erased whole, whose
         old IDs must stop resolving); the number removed."""
 
-    def resolve_aliases(self, ids: Collection[str]) -> dict[str, str]:
-        """The target of each ID that is an alias."""
-
-    def id_in_use(self, profile_id: str) -> bool:
-        """Whether the ID names a live profile or an alias."""
+    # --- logs, marks and sizes -----------------------------------------------------------
 
     def append_changes(self, rows: Sequence[ChangeRow]) -> list[int]:
         """Append events to the change feed; positions (ignored on input) are assigned
-        increasing, in order, and returned."""
+        increasing (from 1), in order, and returned."""
 
     def changes_after(self, position: int, limit: int) -> list[ChangeRow]:
         """Events with a position above ``position``, oldest first, at most ``limit``."""
 
-    def profile_page(self, after: str | None, limit: int) -> list[ProfileRow]:
-        """Live profiles ordered by ID, starting after ``after``, at most ``limit``."""
+    def append_audit(self, rows: Sequence[AuditRow]) -> list[int]:
+        """Append audit entries; positions are assigned as ``append_changes`` assigns them
+        (a sequence of their own) and returned."""
 
-    def identifier_page(self, after: str | None, limit: int) -> list[StoredIdentifier]:
-        """Identifiers ordered by key, starting after ``after``, at most ``limit``."""
-
-    def edge_page(self, after: tuple[str, str, str, str] | None, limit: int) -> list[EdgeRow]:
-        """Edges ordered by (left, right, matcher, rule), after ``after``, at most ``limit``."""
-
-    def alias_page(self, after: str | None, limit: int) -> list[tuple[str, str]]:
-        """(alias, target) pairs ordered by alias, after ``after``, at most ``limit``."""
-
-    def counts(self) -> dict[str, int]:
-        """Sizes: identifiers, edges, profiles, aliases, facts, consent, changes,
-        tombstones, audit."""
+    def audit_after(self, position: int, limit: int) -> list[AuditRow]:
+        """Audit entries with a position above ``position``, oldest first, at most
+        ``limit``."""
 
     def add_tombstones(self, hashes: Collection[str]) -> None:
         """Keep keyed hashes of erased identifiers (repeats are ignored)."""
@@ -189,17 +221,17 @@ class GraphTransaction(Protocol):
     def tombstoned(self, hashes: Collection[str]) -> set[str]:
         """Which of the hashes are tombstones."""
 
-    def append_audit(self, rows: Sequence[AuditRow]) -> list[int]:
-        """Append audit entries; positions (ignored on input) are assigned and returned."""
-
-    def audit_after(self, position: int, limit: int) -> list[AuditRow]:
-        """Audit entries after the position, oldest first."""
-
     def get_meta(self, name: str) -> str | None:
         """A store-wide setting kept with the data (e.g. the ID key), or None."""
 
     def set_meta(self, name: str, value: str) -> None:
-        """Keep a store-wide setting; replaces an earlier value."""
+        """Keep a store-wide setting; replaces an earlier value. Settings are apart from the
+        store's own bookkeeping (a name like ``schema_version`` is the caller's)."""
+
+    def counts(self) -> dict[str, int]:
+        """Sizes: identifiers (stored ones: not the unknown ends of edges), edges,
+        profiles, aliases, facts (one per attribute), consent, changes, tombstones, audit.
+        """
 
 
 class GraphStore(Protocol):

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
-STATUS_JOINED = "joined"
-STATUS_WEAK = "weak"
-STATUS_HELD = "held"
-STATUS_APPROVED = "approved"
-STATUS_REJECTED = "rejected"
+from graph.rules import EdgeStatus
+
+STATUS_JOINED = EdgeStatus.JOINED
+STATUS_WEAK = EdgeStatus.WEAK
+STATUS_HELD = EdgeStatus.HELD
+STATUS_APPROVED = EdgeStatus.APPROVED
+STATUS_REJECTED = EdgeStatus.REJECTED
 LINKING_STATUSES = frozenset({STATUS_JOINED, STATUS_HELD, STATUS_APPROVED})

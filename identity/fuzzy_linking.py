@@ -40,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from graph.records import EdgeRow, EdgeStatusRow, PersonRecordRow
+from graph.rules import EdgeStatus, restatus_of_stronger_sighting
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
 from identity.observation import Observation
@@ -50,8 +51,8 @@ from matchers.pairs import ScoredPair
 ANCHOR_TYPES = ("email", "customer_id", "phone", "social", "device", "cookie")
 """Which identifier of an observation holds its person record: the most personal first."""
 
-STATUS_JOINED = "joined"
-STATUS_HELD = "held"
+STATUS_JOINED = EdgeStatus.JOINED
+STATUS_HELD = EdgeStatus.HELD
 
 
 def review_reason(probability: float) -> str:
@@ -195,34 +196,26 @@ class FuzzyLinker:
         for slot, (pair, arrival) in sorted(best.items()):
             joined = self.joins(pair.weight)
             known = stored.get(slot)
-            if known is not None:
-                if known.weight >= pair.weight:
-                    continue
-                if known.status in (STATUS_JOINED, STATUS_HELD):
-                    # The upsert keeps a stored status; the stronger sighting sets it (the
-                    # resolver then applies the guards), a steward's decision stays.
-                    restatus.append(
-                        EdgeStatusRow(
-                            *known.slot,
-                            STATUS_JOINED if joined else STATUS_HELD,
-                            "" if joined else review_reason(pair.weight),
-                        )
-                    )
-            rows.append(
-                EdgeRow(
-                    pair.left,
-                    pair.right,
-                    pair.matcher,
-                    pair.rule,
-                    pair.weight,
-                    STATUS_JOINED if joined else STATUS_HELD,
-                    arrival.source,
-                    canonical_json(pair.evidence),
-                    arrival.observed_at,
-                    arrival.observed_at,
-                    reason="" if joined else review_reason(pair.weight),
-                )
+            if known is not None and known.weight >= pair.weight:
+                continue
+            row = EdgeRow(
+                pair.left,
+                pair.right,
+                pair.matcher,
+                pair.rule,
+                pair.weight,
+                STATUS_JOINED if joined else STATUS_HELD,
+                arrival.source,
+                canonical_json(pair.evidence),
+                arrival.observed_at,
+                arrival.observed_at,
+                reason="" if joined else review_reason(pair.weight),
             )
+            if known is not None:
+                decided = restatus_of_stronger_sighting(known, row)
+                if decided is not None:
+                    restatus.append(decided)
+            rows.append(row)
         if restatus:
             tx.set_edge_status(restatus)
         return rows

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from graph.records import ConsentRow, EdgeRow, FactRow, IdentifierRow, StoredIdentifier
+from graph.rules import merge_batch_edge, merge_identifier_sightings
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
 from identity.edge_status import STATUS_JOINED, STATUS_WEAK
@@ -234,43 +235,15 @@ def profile_consent(
 
 
 def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
+    """Merge a repeat of an identifier as the stores' upsert does."""
     seen = rows.get(row.key)
-    if seen is None:
-        rows[row.key] = row
-    else:
-        rows[row.key] = IdentifierRow(
-            row.key,
-            row.type,
-            row.value,
-            min(seen.first_seen, row.first_seen),
-            max(seen.last_seen, row.last_seen),
-            seen.sightings + row.sightings,
-        )
+    rows[row.key] = row if seen is None else merge_identifier_sightings(seen, row)
 
 
 def _add_edge(rows: dict[tuple[str, str, str, str], EdgeRow], row: EdgeRow) -> None:
-    """Merge a repeat of an edge as the stores' upsert does (see ``EdgeRow``), with the
-    fuzzy linker's re-status of a stronger sighting: joined if either is, else the later
-    row's status and reason."""
+    """Merge a repeat of an edge as the store does over a batch (``merge_batch_edge``)."""
     seen = rows.get(row.slot)
-    if seen is None:
-        rows[row.slot] = row
-    else:
-        joined = STATUS_JOINED in (seen.status, row.status)
-        rows[row.slot] = EdgeRow(
-            row.left,
-            row.right,
-            row.matcher,
-            row.rule,
-            max(seen.weight, row.weight),
-            STATUS_JOINED if joined else row.status,
-            row.source,
-            row.evidence,
-            min(seen.first_seen, row.first_seen),
-            max(seen.last_seen, row.last_seen),
-            seen.sightings + row.sightings,
-            "" if joined else row.reason,
-        )
+    rows[row.slot] = row if seen is None else merge_batch_edge(seen, row)
 
 
 def _consent_row(obs: Observation, subject: str, index: int) -> ConsentRow:

@@ -87,7 +87,7 @@ class Stewardship:
             found: list[EdgeRow] = []
             cursor, scan = after, max(limit, 200)
             while True:
-                page = tx.edges_by_status(status, cursor, scan)
+                page = tx.edge_page(cursor, scan, status)
                 for edge in page:
                     if (reason_contains is None or reason_contains in edge.reason) and (
                         matcher is None or edge.matcher == matcher

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 COMPILED_MODULES = (
     "graph/records.py",
+    "graph/rules.py",
     "identity/canonical_json.py",
     "identity/cluster.py",
     "identity/consent.py",

@@ -1,20 +1,10 @@
-"""The embedded store: SQLite in WAL mode in one file under the data directory.
-
-Zero set-up and durable: every ``write`` is one SQLite transaction (``BEGIN IMMEDIATE``)
-committed with ``synchronous=FULL``, so a crash (even SIGKILL) in the middle of a batch
-leaves the store exactly as it was before that batch. One connection per thread; WAL lets
-readers run while a writer writes. Batches of keys travel as one JSON parameter
-(``json_each``), so there is no limit on batch size from SQLite's variable count.
-"""
+"""``SqliteTransaction``: the protocol's operations as SQL over one connection."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import TypeVar
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from graph.records import (
     AuditRow,
@@ -28,108 +18,8 @@ from graph.records import (
     ProfileRow,
     StoredIdentifier,
 )
-from graph.store import GraphTransaction, StoreError, person_records_to_file
-
-T = TypeVar("T")
-
-SCHEMA_VERSION = 3
-DATABASE_FILE = "idgraph.sqlite3"
-
-_PROFILES_TABLE = (
-    "(id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
-    " identifiers TEXT NOT NULL, attributes TEXT NOT NULL, consent TEXT NOT NULL,"
-    " lineage TEXT NOT NULL)"
-)
-
-# One row per observation and identifier, its attributes as one JSON object: the same
-# facts as one row per attribute in a third of the pages (facts are the largest table a
-# load writes, and its keys are random, so every row written dirties a page of its own).
-_FACTS_TABLE = (
-    "(identifier_key TEXT NOT NULL, observation_id TEXT NOT NULL, source TEXT NOT NULL,"
-    " observed_at TEXT NOT NULL, attributes TEXT NOT NULL,"
-    " PRIMARY KEY (identifier_key, observation_id)) WITHOUT ROWID"
-)
-# One b-tree: the entries of a block lie together. ``seq`` (from the meta row
-# ``block_seq``) keeps the arrival order; the blocks a record is filed under are listed in
-# its ``person_records.blocks``, which erasure reads instead of an index by record.
-_BLOCK_ENTRIES_TABLE = (
-    "(block_key TEXT NOT NULL, record_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-    " PRIMARY KEY (block_key, record_id)) WITHOUT ROWID"
-)
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS identifiers (
-    key TEXT PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL, profile_id TEXT,
-    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL,
-    generic TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS identifiers_by_profile ON identifiers (profile_id);
-CREATE TABLE IF NOT EXISTS edges (
-    left_key TEXT NOT NULL, right_key TEXT NOT NULL, matcher TEXT NOT NULL, rule TEXT NOT NULL,
-    weight REAL NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL, evidence TEXT NOT NULL,
-    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (left_key, right_key, matcher, rule)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS edges_by_right ON edges (right_key);
-CREATE INDEX IF NOT EXISTS edges_by_status ON edges (status, left_key, right_key);
-CREATE TABLE IF NOT EXISTS facts {_FACTS_TABLE};
-CREATE TABLE IF NOT EXISTS consent (
-    statement_id TEXT PRIMARY KEY, subject_key TEXT NOT NULL, purpose TEXT NOT NULL,
-    status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS consent_by_subject ON consent (subject_key);
-CREATE TABLE IF NOT EXISTS profiles {_PROFILES_TABLE};
-CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, target TEXT NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS aliases_by_target ON aliases (target);
-CREATE TABLE IF NOT EXISTS changes (
-    position INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, profile_id TEXT NOT NULL,
-    at TEXT NOT NULL, detail TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tombstones (hash TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS person_records (
-    id TEXT PRIMARY KEY, identifier_key TEXT NOT NULL, fields TEXT NOT NULL,
-    blocks TEXT NOT NULL DEFAULT '[]'
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS person_records_by_identifier ON person_records (identifier_key);
-CREATE TABLE IF NOT EXISTS block_entries {_BLOCK_ENTRIES_TABLE};
-CREATE TABLE IF NOT EXISTS audit (
-    position INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
-    action TEXT NOT NULL, detail TEXT NOT NULL
-);
-"""
-
-_UPGRADE_FROM_1 = (
-    f"CREATE TABLE profiles_v2 {_PROFILES_TABLE}",
-    "INSERT INTO profiles_v2 SELECT id, created_at, updated_at, identifiers, attributes,"
-    " consent, lineage FROM profiles",
-    "DROP TABLE profiles",
-    "ALTER TABLE profiles_v2 RENAME TO profiles",
-    "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
-)
-
-# The facts of one (identifier, observation) share the observation's source and time.
-_UPGRADE_FACTS_FROM_2 = (
-    f"CREATE TABLE facts_v3 {_FACTS_TABLE}",
-    "INSERT INTO facts_v3 SELECT identifier_key, observation_id, min(source),"
-    " min(observed_at), json_group_object(name, value) FROM"
-    " (SELECT * FROM facts ORDER BY identifier_key, observation_id, name)"
-    " GROUP BY identifier_key, observation_id",
-    "DROP TABLE facts",
-    "ALTER TABLE facts_v3 RENAME TO facts",
-)
-_UPGRADE_BLOCKS_FROM_2 = (
-    "ALTER TABLE person_records ADD COLUMN blocks TEXT NOT NULL DEFAULT '[]'",
-    "UPDATE person_records SET blocks = (SELECT json_group_array(block_key) FROM"
-    " (SELECT block_key FROM block_entries WHERE record_id = person_records.id ORDER BY seq))",
-    f"CREATE TABLE block_entries_v3 {_BLOCK_ENTRIES_TABLE}",
-    "INSERT INTO block_entries_v3 SELECT block_key, record_id, seq FROM block_entries",
-    "INSERT OR REPLACE INTO meta (key, value)"
-    " SELECT 'block_seq', coalesce(max(seq), 0) FROM block_entries",
-    "DROP TABLE block_entries",
-    "ALTER TABLE block_entries_v3 RENAME TO block_entries",
-)
+from graph.rules import EdgeStatus, flatten_aliases
+from graph.store import person_records_to_file
 
 _FACTS_COUNT = "(SELECT count(*) FROM json_each(attributes))"
 
@@ -138,12 +28,23 @@ _EDGE_COLUMNS = (
     " last_seen, count, reason"
 )
 
+_EDGE_PAGE = (
+    f"SELECT {_EDGE_COLUMNS} FROM edges WHERE (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
+    " ORDER BY left_key, right_key, matcher, rule LIMIT ?"
+)
+# Separate, not ``? IS NULL OR status = ?``: the status index serves this one only.
+_EDGE_PAGE_OF_STATUS = (
+    f"SELECT {_EDGE_COLUMNS} FROM edges WHERE status = ?"
+    " AND (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
+    " ORDER BY left_key, right_key, matcher, rule LIMIT ?"
+)
+
 _PROFILE_COLUMNS = (
     "p.id, p.created_at, p.updated_at, p.identifiers, p.attributes, p.consent, p.lineage"
 )
 
 
-_PROFILE_BY_IDENTIFIER = (
+PROFILE_BY_IDENTIFIER = (
     f"SELECT {_PROFILE_COLUMNS} FROM identifiers i JOIN profiles p"
     " ON p.id = i.profile_id WHERE i.key = ?"
 )
@@ -151,10 +52,6 @@ _PROFILE_BY_IDENTIFIER = (
 
 def _keys(values: Iterable[str]) -> str:
     return _json(list(values))
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 # The one encoder of the store's JSON parameters and fact rows (read back by json_each
@@ -172,6 +69,7 @@ class SqliteTransaction:
         self._db = connection
 
     def upsert_identifiers(self, rows: Sequence[IdentifierRow]) -> None:
+        # ``merge_identifier_sightings`` of graph.rules.
         self._db.executemany(
             "INSERT INTO identifiers (key, type, value, profile_id, first_seen, last_seen, count)"
             " VALUES (?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
@@ -181,16 +79,18 @@ class SqliteTransaction:
         )
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
+        # ``merge_edge`` of graph.rules; the 13th parameter is the status that yields.
+        weak = (EdgeStatus.WEAK,)
         self._db.executemany(
             f"INSERT INTO edges ({_EDGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (left_key, right_key, matcher, rule) DO UPDATE SET"
             " weight = max(weight, excluded.weight),"
-            " status = CASE WHEN status = 'weak' THEN excluded.status ELSE status END,"
-            " reason = CASE WHEN status = 'weak' THEN excluded.reason ELSE reason END,"
+            " status = CASE WHEN status = ?13 THEN excluded.status ELSE status END,"
+            " reason = CASE WHEN status = ?13 THEN excluded.reason ELSE reason END,"
             " source = excluded.source, evidence = excluded.evidence,"
             " first_seen = min(first_seen, excluded.first_seen),"
             " last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count",
-            rows,
+            [row + weak for row in rows],
         )
 
     def set_edge_status(self, rows: Sequence[EdgeStatusRow]) -> None:
@@ -207,17 +107,6 @@ class SqliteTransaction:
             list(slots),
         )
         return self._db.total_changes - before
-
-    def edges_by_status(
-        self, status: str, after: tuple[str, str, str, str] | None, limit: int
-    ) -> list[EdgeRow]:
-        cursor = self._db.execute(
-            f"SELECT {_EDGE_COLUMNS} FROM edges WHERE status = ?"
-            " AND (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
-            " ORDER BY left_key, right_key, matcher, rule LIMIT ?",
-            (status, *(after or ("", "", "", "")), limit),
-        )
-        return list(map(EdgeRow._make, cursor))
 
     def count_edges_by_status(self) -> dict[str, int]:
         cursor = self._db.execute("SELECT status, count(*) FROM edges GROUP BY status")
@@ -451,7 +340,7 @@ class SqliteTransaction:
     def profiles_by_identifier(self, keys: Collection[str]) -> dict[str, ProfileRow]:
         if len(keys) == 1:
             (key,) = keys
-            row = self._db.execute(_PROFILE_BY_IDENTIFIER, (key,)).fetchone()
+            row = self._db.execute(PROFILE_BY_IDENTIFIER, (key,)).fetchone()
             return {} if row is None else {key: ProfileRow._make(row)}
         if not keys:
             return {}
@@ -473,11 +362,16 @@ class SqliteTransaction:
         self._db.executemany("DELETE FROM profiles WHERE id = ?", [(p,) for p in profile_ids])
 
     def add_aliases(self, aliases: Mapping[str, str]) -> None:
-        pairs = [(target, alias) for alias, target in aliases.items()]
-        self._db.executemany("UPDATE aliases SET target = ? WHERE target = ?", pairs)
+        if not aliases:
+            return
+        stored = self._db.execute(
+            "WITH ids(id) AS (SELECT value FROM json_each(?))"
+            " SELECT alias, target FROM aliases WHERE target IN ids OR alias IN ids",
+            (_keys({*aliases, *aliases.values()}),),
+        )
+        written = flatten_aliases(dict(stored.fetchall()), aliases)
         self._db.executemany(
-            "INSERT OR REPLACE INTO aliases (alias, target) VALUES (?, ?)",
-            [(alias, target) for target, alias in pairs],
+            "INSERT OR REPLACE INTO aliases (alias, target) VALUES (?, ?)", written.items()
         )
 
     def delete_aliases_to(self, targets: Collection[str]) -> int:
@@ -495,13 +389,6 @@ class SqliteTransaction:
             (_keys(ids),),
         )
         return dict(cursor.fetchall())
-
-    def id_in_use(self, profile_id: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM profiles WHERE id = ? UNION ALL SELECT 1 FROM aliases WHERE alias = ?",
-            (profile_id, profile_id),
-        ).fetchone()
-        return row is not None
 
     def append_changes(self, rows: Sequence[ChangeRow]) -> list[int]:
         # Inside the write transaction this connection is the only writer, so the rows of
@@ -537,13 +424,14 @@ class SqliteTransaction:
         )
         return list(map(StoredIdentifier._make, cursor))
 
-    def edge_page(self, after: tuple[str, str, str, str] | None, limit: int) -> list[EdgeRow]:
-        cursor = self._db.execute(
-            f"SELECT {_EDGE_COLUMNS} FROM edges"
-            " WHERE (left_key, right_key, matcher, rule) > (?, ?, ?, ?)"
-            " ORDER BY left_key, right_key, matcher, rule LIMIT ?",
-            (*(after or ("", "", "", "")), limit),
-        )
+    def edge_page(
+        self, after: tuple[str, str, str, str] | None, limit: int, status: str | None = None
+    ) -> list[EdgeRow]:
+        start = after or ("", "", "", "")
+        if status is None:
+            cursor = self._db.execute(_EDGE_PAGE, (*start, limit))
+        else:
+            cursor = self._db.execute(_EDGE_PAGE_OF_STATUS, (status, *start, limit))
         return list(map(EdgeRow._make, cursor))
 
     def alias_page(self, after: str | None, limit: int) -> list[tuple[str, str]]:
@@ -609,135 +497,3 @@ class SqliteTransaction:
         self._db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"user.{name}", value)
         )
-
-
-class EmbeddedStore:
-    """``GraphStore`` on SQLite; see the module docstring for its guarantees."""
-
-    name = "embedded"
-
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / DATABASE_FILE
-        try:
-            data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoreError(f"embedded store: cannot create data directory {data_dir}: {e}") from e
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._migrate()
-
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            try:
-                connection = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False, timeout=30
-                )
-                connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("PRAGMA synchronous = FULL")
-                connection.execute("PRAGMA foreign_keys = OFF")
-                connection.execute("PRAGMA cache_size = -65536")
-                # Checkpoint every 64 MiB of WAL instead of SQLite's 4 MiB: a batch of a load
-                # writes several MiB, so the default copied pages back to the database file
-                # (and synced it) at nearly every commit; each commit still syncs the WAL.
-                connection.execute("PRAGMA wal_autocheckpoint = 16384")
-            except sqlite3.Error as e:
-                raise StoreError(f"embedded store: cannot open {self.path}: {e}") from e
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
-
-    def _migrate(self) -> None:
-        db = self._connection()
-        try:
-            db.executescript(_SCHEMA)
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-            elif int(row[0]) in (1, 2):
-                self._upgrade(db)
-            elif int(row[0]) != SCHEMA_VERSION:
-                raise StoreError(
-                    f"embedded store {self.path}: schema version {row[0]},"
-                    f" this idgraph reads {SCHEMA_VERSION}"
-                )
-        except sqlite3.Error as e:
-            raise StoreError(f"embedded store: cannot prepare {self.path}: {e}") from e
-
-    def _upgrade(self, db: sqlite3.Connection) -> None:
-        """Upgrade a store of an earlier version in place, in one transaction.
-
-        Version 2 keeps profiles in a rowid table. Version 1 kept them WITHOUT ROWID, where
-        a row over about 1 KB (most profile documents) spills into an overflow page of its
-        own: four times the space, and two pages written per document. Version 3 keeps
-        facts as one row per observation and identifier, and the blocking index in one
-        b-tree instead of three (see ``_FACTS_TABLE`` and ``_BLOCK_ENTRIES_TABLE``)."""
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            # Read again inside the transaction: another process may have upgraded.
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = SCHEMA_VERSION if row is None else int(row[0])
-            # One statement at a time: executescript would commit the transaction.
-            if version == 1:
-                for statement in _UPGRADE_FROM_1:
-                    db.execute(statement)
-            if version in (1, 2):
-                if "name" in _columns(db, "facts"):
-                    for statement in _UPGRADE_FACTS_FROM_2:
-                        db.execute(statement)
-                if "blocks" not in _columns(db, "person_records"):
-                    for statement in _UPGRADE_BLOCKS_FROM_2:
-                        db.execute(statement)
-                db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def _run(self, begin: str, work: Callable[[GraphTransaction], T], what: str) -> T:
-        db = self._connection()
-        try:
-            db.execute(begin)
-        except sqlite3.Error as e:
-            raise StoreError(f"embedded store {self.path}: cannot begin {what}: {e}") from e
-        try:
-            result = work(SqliteTransaction(db))
-        except sqlite3.Error as e:
-            db.execute("ROLLBACK")
-            raise StoreError(f"embedded store {self.path}: {what} failed: {e}") from e
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        try:
-            db.execute("COMMIT")
-        except sqlite3.Error as e:
-            db.execute("ROLLBACK")
-            raise StoreError(f"embedded store {self.path}: commit of {what} failed: {e}") from e
-        return result
-
-    def write(self, work: Callable[[GraphTransaction], T]) -> T:
-        return self._run("BEGIN IMMEDIATE", work, "write")
-
-    def profile_by_identifier(self, key: str) -> ProfileRow | None:
-        # One statement outside BEGIN ... COMMIT is its own read transaction: the same
-        # snapshot guarantee, a third of the statements (a lookup is ~20 us).
-        try:
-            row = self._connection().execute(_PROFILE_BY_IDENTIFIER, (key,)).fetchone()
-        except sqlite3.Error as e:
-            raise StoreError(f"embedded store {self.path}: lookup failed: {e}") from e
-        return None if row is None else ProfileRow._make(row)
-
-    def read(self, work: Callable[[GraphTransaction], T]) -> T:
-        return self._run("BEGIN", work, "read")
-
-    def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +20,7 @@ from identity.replayable import Replayable
 from identity.resolver import BatchOutcome, Resolver
 from identity.settings import Settings
 from identity.stewardship import Stewardship
-
-_SECRET_NAME = "id_secret"
+from identity.store_secret import SECRET_CHECK, open_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +85,10 @@ class IdentityService:
         self.settings = settings
         self.normalizer = IdentifierNormalizer(settings)
         self.parser = ObservationParser(settings, self.normalizer)
-        self.resolver = Resolver(settings, settings.secret or self._stored_secret())
+        self.resolver = Resolver(settings, store.write(lambda tx: open_secret(tx, settings.secret)))
         self.stewardship = Stewardship(store, self.resolver)
         self.privacy = Privacy(store, self.resolver, settings.purposes)
         self.keys = ApiKeys(store, settings.key_cache_seconds)
-
-    def _stored_secret(self) -> str:
-        def work(tx: GraphTransaction) -> str:
-            secret = tx.get_meta(_SECRET_NAME)
-            if secret is None:
-                secret = secrets.token_hex(32)
-                tx.set_meta(_SECRET_NAME, secret)
-            return secret
-
-        return self.store.write(work)
 
     def parse(self, data: object) -> ParsedObservation:
         """Validate and normalize one decoded observation (raises ObservationRejected)."""
@@ -176,7 +164,7 @@ class IdentityService:
     def ready(self) -> bool:
         """Whether the store answers a read now."""
         try:
-            self.store.read(lambda tx: tx.get_meta(_SECRET_NAME))
+            self.store.read(lambda tx: tx.get_meta(SECRET_CHECK))
         except StoreError:
             return False
         return True

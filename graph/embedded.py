@@ -269,6 +269,20 @@ class SqliteTransaction:
             counts[name] = self._db.execute(statement, (batch,)).rowcount
         return counts
 
+    def delete_facts(self, slots: Collection[tuple[str, str]]) -> int:
+        if not slots:
+            return 0
+        batch = _json([list(slot) for slot in set(slots)])
+        chosen = (
+            "(identifier_key, observation_id) IN"
+            " (SELECT value ->> 0, value ->> 1 FROM json_each(?))"
+        )
+        removed: int = self._db.execute(
+            f"SELECT coalesce(sum({_FACTS_COUNT}), 0) FROM facts WHERE {chosen}", (batch,)
+        ).fetchone()[0]
+        self._db.execute(f"DELETE FROM facts WHERE {chosen}", (batch,))
+        return removed
+
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         # Grouped per (identifier, observation); the first value of a name is kept, in the
         # call and in the store (an existing row only gains the names it lacks).
@@ -637,6 +651,9 @@ class EmbeddedStore:
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute("PRAGMA synchronous = FULL")
                 connection.execute("PRAGMA foreign_keys = OFF")
+                # Erased values must not linger in free space of the database file: SQLite
+                # overwrites content with zeros as it is deleted.
+                connection.execute("PRAGMA secure_delete = ON")
                 connection.execute("PRAGMA cache_size = -65536")
                 # Checkpoint every 64 MiB of WAL instead of SQLite's 4 MiB: a batch of a load
                 # writes several MiB, so the default copied pages back to the database file
@@ -734,6 +751,25 @@ class EmbeddedStore:
 
     def read(self, work: Callable[[GraphTransaction], T]) -> T:
         return self._run("BEGIN", work, "read")
+
+    def scrub(self) -> None:
+        # TRUNCATE waits (through the busy timeout) for readers of older snapshots, copies
+        # every frame into the database file and empties the log; a reader that stays
+        # on an old snapshot past the timeout leaves it busy.
+        try:
+            for _ in range(3):
+                busy, _log, _done = (
+                    self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                )
+                if not busy:
+                    return
+        except sqlite3.Error as e:
+            raise StoreError(f"embedded store {self.path}: cannot checkpoint the log: {e}") from e
+        raise StoreError(
+            f"embedded store {self.path}: the write-ahead log could not be emptied (a reader"
+            " held an old snapshot); the erasure is committed, its values remain in the log"
+            " until the next checkpoint"
+        )
 
     def close(self) -> None:
         with self._lock:

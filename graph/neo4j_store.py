@@ -508,6 +508,14 @@ ORDER BY a.position
 LIMIT $limit
 """
 
+_DELETE_FACTS: Final = """
+UNWIND $slots AS slot
+MATCH (f:Fact {identifier_key: slot[0]})
+WHERE f.observation_id = slot[1]
+DELETE f
+RETURN count(*) AS facts
+"""
+
 _FACTS_OF: Final = """
 UNWIND $keys AS k
 MATCH (f:Fact {identifier_key: k})
@@ -831,6 +839,14 @@ class Neo4jTransaction:
             return {"edges": 0, "facts": 0, "consent": 0, "identifiers": 0}
         record = self._single("erase_identifiers", _ERASE_IDENTIFIERS, keys=_unique(keys))
         return {name: int(record[name]) for name in ("edges", "facts", "consent", "identifiers")}
+
+    def delete_facts(self, slots: Collection[tuple[str, str]]) -> int:
+        if not slots:
+            return 0
+        record = self._single(
+            "delete_facts", _DELETE_FACTS, slots=[list(slot) for slot in sorted(set(slots))]
+        )
+        return int(record["facts"])
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         if not rows:
@@ -1216,6 +1232,10 @@ class Neo4jStore:
 
     def profile_by_identifier(self, key: str) -> ProfileRow | None:
         return self.read(lambda tx: tx.profiles_by_identifier((key,))).get(key)
+
+    def scrub(self) -> None:
+        """Nothing to do from a client: the server keeps its transaction logs by its own
+        retention policy (``db.tx_log.rotation.retention_policy``; see docs/privacy.md)."""
 
     def close(self) -> None:
         """Stop using the store. The shared driver stays open for other stores."""

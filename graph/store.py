@@ -87,6 +87,10 @@ class GraphTransaction(Protocol):
         counts removed: ``identifiers``, ``edges``, ``facts``, ``consent``. The person
         records anchored at the keys go too, with their block entries (not counted)."""
 
+    def delete_facts(self, slots: Collection[tuple[str, str]]) -> int:
+        """Remove the facts of (identifier_key, observation_id) pairs; returns how many
+        attribute facts there were."""
+
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         """Keep attribute facts; a repeat of (observation_id, identifier_key, name) is ignored."""
 
@@ -222,6 +226,14 @@ class GraphStore(Protocol):
         """The profile document holding the identifier, or None: what
         ``read(lambda tx: tx.profiles_by_identifier([key])).get(key)`` answers, as one
         point read (the lookup API's call, made far more often than any other)."""
+        ...
+
+    def scrub(self) -> None:
+        """Make what committed transactions deleted unrecoverable from the store's own
+        files, before an erasure answers. The embedded store checkpoints its write-ahead
+        log into the database file and truncates it (deleted content is overwritten as it
+        is freed); a server store keeps its own logs by its retention policy (said in
+        docs/privacy.md). Raises ``StoreError`` when it cannot finish."""
         ...
 
     def close(self) -> None: ...

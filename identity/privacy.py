@@ -64,7 +64,9 @@ class Privacy:
 
     def erase_identifiers(self, keys: Collection[str], actor: str) -> DeletionReceipt:
         """Erase identifiers (unknown keys are ignored; at least one must be known)."""
-        return self._store.write(lambda tx: self._erase(tx, set(keys), actor))
+        receipt = self._store.write(lambda tx: self._erase(tx, set(keys), actor))
+        self._store.scrub()
+        return receipt
 
     def erase_profile(self, profile_id: str, actor: str) -> DeletionReceipt:
         """Erase a person: every identifier of the profile (an alias names its survivor)."""
@@ -76,7 +78,9 @@ class Privacy:
                 raise NotFound(f"no profile has the ID {profile_id!r}")
             return self._erase(tx, set(json.loads(row.identifiers)), actor)
 
-        return self._store.write(work)
+        receipt = self._store.write(work)
+        self._store.scrub()
+        return receipt
 
     def _erase(self, tx: GraphTransaction, keys: set[str], actor: str) -> DeletionReceipt:
         found = tx.get_identifiers(keys)
@@ -90,6 +94,15 @@ class Privacy:
             k for row in documents.values() for k in json.loads(row.identifiers)
         } | neighbours
         survivors -= erased
+        # Each identifier of an observation holds its attributes: the copies on identifiers
+        # that are not erased (a cookie seen with the person's email) go too.
+        erased_observations = {f.observation_id for f in tx.facts_of(erased)}
+        copies = {
+            (f.identifier_key, f.observation_id)
+            for f in tx.facts_of(neighbours - erased)
+            if f.observation_id in erased_observations
+        }
+        copied_facts = tx.delete_facts(copies)
         counts = tx.erase_identifiers(erased)
         tx.add_tombstones({self._resolver.identifier_hash(k) for k in erased})
         emptied = {
@@ -108,7 +121,7 @@ class Privacy:
             profiles=sorted(owners),
             identifiers=counts["identifiers"],
             edges=counts["edges"],
-            attributes=counts["facts"],
+            attributes=counts["facts"] + copied_facts,
             consent_statements=counts["consent"],
         )
         detail = {k: v for k, v in receipt.to_dict().items() if k not in ("at", "actor")}

@@ -9,6 +9,7 @@ readers run while a writer writes. Batches of keys travel as one JSON parameter
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -28,7 +29,13 @@ from graph.records import (
     ProfileRow,
     StoredIdentifier,
 )
-from graph.store import GraphTransaction, StoreError, person_records_to_file
+from graph.store import (
+    STORE_FULL,
+    STORE_UNAVAILABLE,
+    GraphTransaction,
+    StoreError,
+    person_records_to_file,
+)
 
 T = TypeVar("T")
 
@@ -133,6 +140,8 @@ _UPGRADE_BLOCKS_FROM_2 = (
 
 _FACTS_COUNT = "(SELECT count(*) FROM json_each(attributes))"
 
+_BEGIN_WRITE = "BEGIN IMMEDIATE"
+
 _EDGE_COLUMNS = (
     "left_key, right_key, matcher, rule, weight, status, source, evidence, first_seen,"
     " last_seen, count, reason"
@@ -147,6 +156,19 @@ _PROFILE_BY_IDENTIFIER = (
     f"SELECT {_PROFILE_COLUMNS} FROM identifiers i JOIN profiles p"
     " ON p.id = i.profile_id WHERE i.key = ?"
 )
+
+
+def _failure(message: str, error: sqlite3.Error) -> StoreError:
+    full = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return StoreError(f"{message}: {error}", STORE_FULL if full else STORE_UNAVAILABLE)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back what is open. SQLite has already rolled back a transaction that ran out
+    of space, and a ROLLBACK then fails: that must not hide the failure being handled."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
 
 
 def _keys(values: Iterable[str]) -> str:
@@ -625,6 +647,11 @@ class SqliteTransaction:
         )
 
 
+def _probe_space(tx: GraphTransaction) -> None:
+    tx.set_meta("health", "x" * 65536)
+    tx.set_meta("health", "written")
+
+
 class EmbeddedStore:
     """``GraphStore`` on SQLite; see the module docstring for its guarantees."""
 
@@ -639,6 +666,7 @@ class EmbeddedStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._full: StoreError | None = None
         self._migrate()
 
     def _connection(self) -> sqlite3.Connection:
@@ -717,28 +745,38 @@ class EmbeddedStore:
             raise
 
     def _run(self, begin: str, work: Callable[[GraphTransaction], T], what: str) -> T:
+        try:
+            return self._transaction(begin, work, what)
+        except StoreError as e:
+            if e.cause == STORE_FULL:
+                self._full = e
+            raise
+
+    def _transaction(self, begin: str, work: Callable[[GraphTransaction], T], what: str) -> T:
         db = self._connection()
         try:
             db.execute(begin)
         except sqlite3.Error as e:
-            raise StoreError(f"embedded store {self.path}: cannot begin {what}: {e}") from e
+            raise _failure(f"embedded store {self.path}: cannot begin {what}", e) from e
         try:
             result = work(SqliteTransaction(db))
         except sqlite3.Error as e:
-            db.execute("ROLLBACK")
-            raise StoreError(f"embedded store {self.path}: {what} failed: {e}") from e
+            _rollback(db)
+            raise _failure(f"embedded store {self.path}: {what} failed", e) from e
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
         try:
             db.execute("COMMIT")
         except sqlite3.Error as e:
-            db.execute("ROLLBACK")
-            raise StoreError(f"embedded store {self.path}: commit of {what} failed: {e}") from e
+            _rollback(db)
+            raise _failure(f"embedded store {self.path}: commit of {what} failed", e) from e
+        if begin == _BEGIN_WRITE:
+            self._full = None
         return result
 
     def write(self, work: Callable[[GraphTransaction], T]) -> T:
-        return self._run("BEGIN IMMEDIATE", work, "write")
+        return self._run(_BEGIN_WRITE, work, "write")
 
     def profile_by_identifier(self, key: str) -> ProfileRow | None:
         # One statement outside BEGIN ... COMMIT is its own read transaction: the same
@@ -752,6 +790,16 @@ class EmbeddedStore:
     def read(self, work: Callable[[GraphTransaction], T]) -> T:
         return self._run("BEGIN", work, "read")
 
+    def health(self) -> StoreError | None:
+        try:
+            self.read(lambda tx: tx.get_meta("health"))
+            if self._full is not None:
+                # Space may have come back: a write that needs new pages tells.
+                self.write(_probe_space)
+        except StoreError as e:
+            return e
+        return None
+
     def scrub(self) -> None:
         # TRUNCATE waits (through the busy timeout) for readers of older snapshots, copies
         # every frame into the database file and empties the log; a reader that stays
@@ -764,7 +812,7 @@ class EmbeddedStore:
                 if not busy:
                     return
         except sqlite3.Error as e:
-            raise StoreError(f"embedded store {self.path}: cannot checkpoint the log: {e}") from e
+            raise _failure(f"embedded store {self.path}: cannot checkpoint the log", e) from e
         raise StoreError(
             f"embedded store {self.path}: the write-ahead log could not be emptied (a reader"
             " held an old snapshot); the erasure is committed, its values remain in the log"

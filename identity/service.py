@@ -20,7 +20,7 @@ from identity.replayable import Replayable
 from identity.resolver import BatchOutcome, Resolver
 from identity.settings import Settings
 from identity.stewardship import Stewardship
-from identity.store_secret import SECRET_CHECK, open_secret
+from identity.store_secret import open_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +161,9 @@ class IdentityService:
         """May I use this address? See ``Privacy.consent_of_identifier``."""
         return self.privacy.consent_of_identifier(self.normalize(kind, value).key)
 
-    def ready(self) -> bool:
-        """Whether the store answers a read now."""
-        try:
-            self.store.read(lambda tx: tx.get_meta(SECRET_CHECK))
-        except StoreError:
-            return False
-        return True
+    def health(self) -> StoreError | None:
+        """Why the store cannot serve now, or None (see ``GraphStore.health``)."""
+        return self.store.health()
 
     def lookup(self, kind: object, value: object) -> Profile:
         """The profile holding the identifier (normalized first)."""

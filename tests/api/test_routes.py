@@ -466,7 +466,10 @@ class TestOperations:
         with TestClient(app) as client:
             error = error_of(client.get("/readyz"), 503)
             assert client.get("/healthz").status_code == 200
-        assert error == {"code": "store_unavailable", "message": "the store does not answer"}
+        assert error == {
+            "code": "store_unavailable",
+            "message": "the store is unavailable; retry later",
+        }
 
     def test_metrics_count_requests_by_route_template_ingests_and_merges(
         self, clients: dict[Role, TestClient], loader: TestClient, ann: str

@@ -39,7 +39,7 @@ from graph.store import (
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DATABASE_FILE = "idgraph.sqlite3"
 
 _PROFILES_TABLE = (
@@ -84,7 +84,8 @@ CREATE INDEX IF NOT EXISTS edges_by_status ON edges (status, left_key, right_key
 CREATE TABLE IF NOT EXISTS facts {_FACTS_TABLE};
 CREATE TABLE IF NOT EXISTS consent (
     statement_id TEXT PRIMARY KEY, subject_key TEXT NOT NULL, purpose TEXT NOT NULL,
-    status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL
+    status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL,
+    via TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS consent_by_subject ON consent (subject_key);
 CREATE TABLE IF NOT EXISTS profiles {_PROFILES_TABLE};
@@ -330,7 +331,7 @@ class SqliteTransaction:
     def add_consent(self, rows: Sequence[ConsentRow]) -> None:
         self._db.executemany(
             "INSERT OR IGNORE INTO consent (statement_id, subject_key, purpose, status, at,"
-            " source, proof) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " source, proof, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -468,7 +469,8 @@ class SqliteTransaction:
         if not keys:
             return []
         cursor = self._db.execute(
-            "SELECT statement_id, subject_key, purpose, status, at, source, proof FROM consent"
+            "SELECT statement_id, subject_key, purpose, status, at, source, proof, via"
+            " FROM consent"
             " WHERE subject_key IN (SELECT value FROM json_each(?))",
             (_keys(keys),),
         )
@@ -704,7 +706,7 @@ class EmbeddedStore:
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
-            elif int(row[0]) in (1, 2):
+            elif int(row[0]) in (1, 2, 3):
                 self._upgrade(db)
             elif int(row[0]) != SCHEMA_VERSION:
                 raise StoreError(
@@ -721,7 +723,10 @@ class EmbeddedStore:
         a row over about 1 KB (most profile documents) spills into an overflow page of its
         own: four times the space, and two pages written per document. Version 3 keeps
         facts as one row per observation and identifier, and the blocking index in one
-        b-tree instead of three (see ``_FACTS_TABLE`` and ``_BLOCK_ENTRIES_TABLE``)."""
+        b-tree instead of three (see ``_FACTS_TABLE`` and ``_BLOCK_ENTRIES_TABLE``).
+        Version 4 says through which identifier a consent statement about a profile
+        reached each of its other identifiers (``ConsentRow.via``; earlier statements
+        count as the identifier's own)."""
         db.execute("BEGIN IMMEDIATE")
         try:
             # Read again inside the transaction: another process may have upgraded.
@@ -739,6 +744,11 @@ class EmbeddedStore:
                     for statement in _UPGRADE_BLOCKS_FROM_2:
                         db.execute(statement)
                 db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+                version = 3
+            if version == 3:
+                if "via" not in _columns(db, "consent"):
+                    db.execute("ALTER TABLE consent ADD COLUMN via TEXT NOT NULL DEFAULT ''")
+                db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -19,7 +19,7 @@ every value travels as a ``$parameter``, never inside the Cypher text)::
     (:Alias {alias, target})              a merged-away profile ID and its survivor
     (:Fact {fact_key, identifier_key, observation_id, name, value, source, observed_at})
         fact_key is the JSON array [identifier_key, observation_id, name]: unique.
-    (:Consent {statement_id, subject_key, purpose, status, at, source, proof})
+    (:Consent {statement_id, subject_key, purpose, status, at, source, proof, via})
     (:Change {position, kind, profile_id, at, detail})
     (:Audit {position, at, actor, action, detail})
     (:Counter {name: 'changes' | 'audit', value})   the last position handed out
@@ -329,7 +329,7 @@ _ADD_CONSENT: Final = """
 UNWIND $rows AS r
 MERGE (c:Consent {statement_id: r.statement_id})
   ON CREATE SET c.subject_key = r.subject_key, c.purpose = r.purpose, c.status = r.status,
-                c.at = r.at, c.source = r.source, c.proof = r.proof
+                c.at = r.at, c.source = r.source, c.proof = r.proof, c.via = r.via
 """
 
 _ASSIGN_PROFILE: Final = """
@@ -527,7 +527,7 @@ _CONSENT_OF: Final = """
 UNWIND $keys AS k
 MATCH (c:Consent {subject_key: k})
 RETURN collect([c.statement_id, c.subject_key, c.purpose, c.status, c.at, c.source,
-                c.proof]) AS rows
+                c.proof, coalesce(c.via, '')]) AS rows
 """
 
 _PROFILE_FIELDS: Final = (
@@ -883,6 +883,7 @@ class Neo4jTransaction:
                     "at": r.at,
                     "source": r.source,
                     "proof": r.proof,
+                    "via": r.via,
                 }
                 for r in rows
             ],

@@ -19,7 +19,7 @@ from typing import Any
 
 from graph.records import AuditRow, ChangeRow, ConsentRow
 from graph.store import GraphStore, GraphTransaction
-from identity.consent import ConsentStatus, counting_statements
+from identity.consent import PROFILE_WIDE, ConsentStatus, counting_statements
 from identity.errors import InputRefused, NotFound, Refusal
 from identity.profile import Profile, statements_from_rows
 from identity.resolver import Growth, Resolver
@@ -217,6 +217,7 @@ class Privacy:
         def work(tx: GraphTransaction) -> list[str]:
             rows: list[ConsentRow] = []
             for index, item in enumerate(statements):
+                via = ""
                 if item.subject is not None:
                     subjects = [item.subject]
                     if not tx.get_identifiers(subjects):
@@ -229,12 +230,11 @@ class Privacy:
                     if row is None:
                         raise NotFound(f"statement {index}: no profile {item.profile_id!r}")
                     subjects = json.loads(row.identifiers)
+                    via = PROFILE_WIDE
                 for subject in subjects:
+                    fields = [subject, item.purpose, item.status, item.at, item.source, item.proof]
                     statement_id = hashlib.blake2b(
-                        json.dumps(
-                            [subject, item.purpose, item.status, item.at, item.source, item.proof]
-                        ).encode(),
-                        digest_size=16,
+                        json.dumps([*fields, via] if via else fields).encode(), digest_size=16
                     ).hexdigest()
                     rows.append(
                         ConsentRow(
@@ -245,6 +245,7 @@ class Privacy:
                             item.at,
                             item.source,
                             item.proof,
+                            via,
                         )
                     )
             outcome = self._resolver.reresolve(
@@ -298,22 +299,24 @@ class Privacy:
         return refusals
 
     def consent_of_identifier(self, key: str) -> dict[str, Any]:
-        """May I use this address? The identifier's own latest statement per purpose
-        (channel purposes are answered per address) beside its profile's effective
-        consent."""
+        """May I use this address? The identifier's counting statement per purpose (its
+        own, or one its profile passed on to it: ``identity.consent``; channel purposes
+        are answered per address) beside its profile's effective consent."""
 
         def work(tx: GraphTransaction) -> dict[str, Any]:
             found = tx.profiles_by_identifier((key,))
             if key not in found:
                 raise NotFound(f"no profile holds {key}")
-            own = counting_statements(statements_from_rows(tx.consent_of((key,))))
             profile = Profile(found[key])
+            counting = counting_statements(
+                statements_from_rows(tx.consent_of((key,))), profile.identifiers
+            )
             return {
                 "identifier": key,
                 "profile_id": profile.id,
                 "identifier_consent": {
                     purpose: {"status": s.status.value, "statement": s.to_dict()}
-                    for (_, purpose), s in sorted(own.items())
+                    for (_, purpose), s in sorted(counting.items())
                 },
                 "profile_consent": profile.to_dict()["consent"],
             }

@@ -47,7 +47,7 @@ from graph.records import (
 )
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
-from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
+from identity.fuzzy_linking import FuzzyLinker, anchor_key, fuzzy_linker
 from identity.guards import frequency_cap_reasons
 from identity.observation import Observation
 from identity.partition import CandidateEdge, partition_cluster
@@ -59,6 +59,7 @@ from identity.profile import (
     document_candidates,
     fact_candidates,
 )
+from identity.profile_consent import consent_row, profile_statement_rows
 from identity.profile_ids import assign_profile_ids
 from identity.settings import Settings
 from identity.timeutil import utc_now
@@ -272,7 +273,7 @@ class Resolver:
                 if claim.subject is None:
                     growth.profile_claims.append((obs, index))
                 else:
-                    growth.consent.append(_consent_row(obs, claim.subject, index))
+                    growth.consent.append(consent_row(obs, claim.subject, index))
 
         if self.fuzzy is not None:
             edges.update((row.slot, row) for row in self.fuzzy.edges(tx, observations))
@@ -527,20 +528,10 @@ class Resolver:
     def _expand_profile_consent(
         self, tx: GraphTransaction, owner: dict[str, str], claims: list[tuple[Observation, int]]
     ) -> list[ConsentRow]:
-        """A profile-level statement counts for every identifier of the profile at the
-        time it is first ingested; ingested again it changes nothing."""
-        first_keys = {obs.identifiers[0].key for obs, _ in claims}
-        known = {row.statement_id for row in tx.consent_of(first_keys)}
-        members: dict[str, list[str]] = {}
-        for key, pid in sorted(owner.items()):
-            members.setdefault(pid, []).append(key)
-        rows = []
-        for obs, index in claims:
-            if _consent_row(obs, obs.identifiers[0].key, index).statement_id in known:
-                continue
-            for key in members[owner[obs.identifiers[0].key]]:
-                rows.append(_consent_row(obs, key, index))
-        return rows
+        """The rows of the statements made without a subject (``profile_statement_rows``)."""
+        anchors = {anchor_key(obs) for obs, _ in claims}
+        recorded = {row.statement_id for row in tx.consent_of(anchors)}
+        return profile_statement_rows(claims, owner, recorded)
 
     def _changed_pieces(
         self,
@@ -610,7 +601,7 @@ class Resolver:
         for statement in tx.consent_of(list(due_keys)):
             consent_rows[due_keys[statement.subject_key]].append(statement)
         purposes = self._settings.purposes
-        unknown_consent = consent_document([], purposes)
+        unknown_consent = consent_document([], purposes, ())
 
         now = utc_now()
         changes: list[ChangeRow] = []
@@ -654,7 +645,7 @@ class Resolver:
                 golden = self._survivorship.pick(candidates)
             if pid in consent_due:
                 rows = consent_rows[pid]
-                consent_json = consent_document(rows, purposes) if rows else unknown_consent
+                consent_json = consent_document(rows, purposes, piece) if rows else unknown_consent
             else:
                 consent_json = old.consent if old is not None else unknown_consent
             idents = [cluster.identifiers[k] for k in piece]
@@ -723,13 +714,3 @@ def _add_edge(rows: dict[tuple[str, str, str, str], EdgeRow], row: EdgeRow) -> N
             seen.sightings + row.sightings,
             "" if joined else row.reason,
         )
-
-
-def _consent_row(obs: Observation, subject: str, index: int) -> ConsentRow:
-    claim = obs.consent[index]
-    statement_id = hashlib.blake2b(
-        f"{obs.observation_id}#{index}#{subject}".encode(), digest_size=16
-    ).hexdigest()
-    return ConsentRow(
-        statement_id, subject, claim.purpose, claim.status.value, claim.at, obs.source, claim.proof
-    )

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from identity.errors import Refusal
+
 PROFILE_WIDE = "*"
 """``via`` of a statement a privacy officer made about a whole profile: it reaches every
 identifier the profile had then, and no split takes it away (it still never lifts an
@@ -158,3 +160,13 @@ def effective_consent(
 def _unknown(purpose: str) -> EffectiveConsent:
     """No statement counts for the purpose (immutable, so one object per purpose)."""
     return EffectiveConsent(purpose, ConsentStatus.UNKNOWN, ())
+
+
+def dated_too_late(field: str, value: object) -> Refusal:
+    """The refusal of a statement dated beyond ``timeutil.beyond_tomorrow``."""
+    return Refusal(
+        field,
+        value,
+        "consent.at.not_future",
+        "a consent statement may not be dated more than a day after it is received",
+    )

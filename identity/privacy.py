@@ -19,12 +19,17 @@ from typing import Any
 
 from graph.records import AuditRow, ChangeRow, ConsentRow
 from graph.store import GraphStore, GraphTransaction
-from identity.consent import PROFILE_WIDE, ConsentStatus, counting_statements
+from identity.consent import (
+    PROFILE_WIDE,
+    ConsentStatus,
+    counting_statements,
+    dated_too_late,
+)
 from identity.errors import InputRefused, NotFound, Refusal
 from identity.profile import Profile, statements_from_rows
 from identity.resolver import Growth, Resolver
 from identity.stewardship import edge_to_dict
-from identity.timeutil import utc_now
+from identity.timeutil import beyond_tomorrow, parse_timestamp, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +295,11 @@ class Privacy:
                     "must be granted, denied or unknown",
                 )
             )
+        try:
+            if beyond_tomorrow(parse_timestamp(item.at)):
+                refusals.append(dated_too_late(f"{where}.at", item.at))
+        except ValueError:
+            refusals.append(Refusal(f"{where}.at", item.at, "consent.at", "not ISO 8601"))
         if item.subject is None and not item.profile_id:
             refusals.append(
                 Refusal(

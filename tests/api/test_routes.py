@@ -329,6 +329,22 @@ class TestStewardship:
 
 
 class TestConsentAndPrivacy:
+    def test_a_statement_dated_beyond_tomorrow_is_refused_with_its_rule(
+        self, clients: dict[Role, TestClient], ann: str
+    ) -> None:
+        statement = {
+            "purpose": "email",
+            "status": "granted",
+            "source": "web-form",
+            "at": "2099-01-01T00:00:00Z",
+            "subject": {"type": "email", "value": "ann@example.com"},
+        }
+        response = clients[Role.PRIVACY].post("/v1/consent", json={"statements": [statement]})
+        refusals = error_of(response, 422)["refusals"]
+        assert [(r["field"], r["rule"]) for r in refusals] == [
+            ("statements[0].at", "consent.at.not_future")
+        ]
+
     def test_recorded_consent_is_answered_with_its_statement_and_exported(
         self, clients: dict[Role, TestClient], ann: str
     ) -> None:

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from identity.resolver import BatchOutcome
+from identity.staging import BatchOutcome
 
 MULTIPROCESS_METRICS = "PROMETHEUS_MULTIPROC_DIR"
 """Set (by ``api.serving`` for several workers): counts go to files there, summed on read."""

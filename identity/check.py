@@ -22,9 +22,10 @@ from functools import partial
 from operator import methodcaller
 
 from graph.store import GraphStore, GraphTransaction
+from identity.edge_status import LINKING_STATUSES, STATUS_APPROVED, STATUS_REJECTED
 from identity.partition import CandidateEdge, partition_cluster
 from identity.profile import build_document, consent_document
-from identity.resolver import LINKING_STATUSES, STATUS_APPROVED, STATUS_REJECTED, Resolver
+from identity.resolver import Resolver
 from identity.settings import Settings
 
 PAGE = 500

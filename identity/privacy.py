@@ -27,7 +27,8 @@ from identity.consent import (
 )
 from identity.errors import InputRefused, NotFound, Refusal
 from identity.profile import Profile, statements_from_rows
-from identity.resolver import Growth, Resolver
+from identity.resolver import Resolver
+from identity.staging import Growth
 from identity.stewardship import edge_to_dict
 from identity.timeutil import beyond_tomorrow, parse_timestamp, utc_now
 

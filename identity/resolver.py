@@ -9,6 +9,15 @@ the pieces IDs with ``identity.profile_ids`` and writes what changed: profile as
 aliases, edge statuses (``joined`` or ``held`` with the reason), profile documents,
 change-feed events. Nothing outside the cluster is read or written.
 
+``Resolver`` is the facade over the jobs of a change, one module each:
+
+- ``identity.staging``: storing a batch's chunks before it is resolved, and what the store
+  holds afterwards (its merges mirrored);
+- this module: resolving a cluster into a partition, its profile IDs, aliases and edge
+  statuses, decided as a ``Resolution`` (``identity.cluster``);
+- ``identity.documents``: the documents, lineage and change-feed events of a
+  ``Resolution``.
+
 Rules written down here:
 
 - A new profile's ID is a keyed hash of the smallest identifier key that founded it, so
@@ -32,94 +41,33 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from graph.records import (
-    ChangeRow,
-    ConsentRow,
-    EdgeRow,
-    EdgeStatusRow,
-    FactRow,
-    IdentifierRow,
-    ProfileRow,
-    StoredIdentifier,
-)
+from graph.records import EdgeRow, EdgeStatusRow, StoredIdentifier
 from graph.store import GraphTransaction
-from identity.canonical_json import canonical_json
-from identity.fuzzy_linking import FuzzyLinker, anchor_key, fuzzy_linker
+from identity.cluster import Cluster, Resolution
+from identity.documents import DocumentWriter
+from identity.edge_status import (
+    LINKING_STATUSES,
+    STATUS_APPROVED,
+    STATUS_HELD,
+    STATUS_JOINED,
+    STATUS_REJECTED,
+)
+from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
 from identity.guards import frequency_cap_reasons
 from identity.observation import Observation
 from identity.partition import CandidateEdge, partition_cluster
-from identity.profile import (
-    GoldenValue,
-    Survivorship,
-    build_document,
-    consent_document,
-    document_candidates,
-    fact_candidates,
-)
-from identity.profile_consent import consent_row, profile_statement_rows
+from identity.profile import Survivorship
 from identity.profile_ids import assign_profile_ids
 from identity.settings import Settings
-from identity.timeutil import utc_now
-from matchers.deterministic import CoOccurrenceMatcher
+from identity.staging import (
+    BatchOutcome,
+    BatchStager,
+    Growth,
+    profile_consent,
+    seed_state,
+)
 from matchers.fuzzy import MATCHER_NAME as FUZZY_MATCHER
-from matchers.fuzzy import FuzzyMatcher
-
-STATUS_JOINED = "joined"
-STATUS_WEAK = "weak"
-STATUS_HELD = "held"
-STATUS_APPROVED = "approved"
-STATUS_REJECTED = "rejected"
-LINKING_STATUSES = frozenset({STATUS_JOINED, STATUS_HELD, STATUS_APPROVED})
-STEWARD_MATCHER = "steward"
-
-
-@dataclass(slots=True)
-class BatchOutcome:
-    observations: int = 0
-    identifiers: int = 0
-    edges: int = 0
-    profiles_created: int = 0
-    profiles_merged: int = 0
-    profiles_split: int = 0
-    suppressed_identifiers: int = 0
-    suppressed_observations: int = 0
-    touched_profiles: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Growth:
-    """What a batch of observations added, for incremental profile documents."""
-
-    facts: list[FactRow] = field(default_factory=list)
-    consent: list[ConsentRow] = field(default_factory=list)
-    profile_claims: list[tuple[Observation, int]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class StagedBatch:
-    """What the chunks of one batch stored before it is resolved: the outcome so far, the
-    growth for documents, every identifier and edge merged over the chunks as the store
-    merges them, and the identifiers no earlier batch had stored."""
-
-    outcome: BatchOutcome = field(default_factory=BatchOutcome)
-    growth: Growth = field(default_factory=Growth)
-    identifiers: dict[str, IdentifierRow] = field(default_factory=dict)
-    edges: dict[tuple[str, str, str, str], EdgeRow] = field(default_factory=dict)
-    fresh: set[str] = field(default_factory=set)
-
-
-@dataclass(slots=True)
-class Cluster:
-    keys: set[str]
-    identifiers: dict[str, StoredIdentifier]
-    edges: dict[tuple[str, str, str, str], EdgeRow]
-    profiles: dict[str, ProfileRow]
-    generic: set[str]
-    members: dict[str, list[str]] = field(default_factory=dict)
-    """The identifier keys of each profile in ``profiles`` (its document, parsed once)."""
 
 
 class Resolver:
@@ -127,17 +75,18 @@ class Resolver:
         self._settings = settings
         self._secret = secret.encode()
         self._survivorship = Survivorship(settings.survivorship, settings.source_priority)
-        self._matcher = CoOccurrenceMatcher(
-            settings.authenticated_weight,
-            settings.unauthenticated_weight,
-            settings.unauthenticated_weight_by_source,
-        )
-        self.fuzzy: FuzzyLinker | None = None
+        self.staging = BatchStager(settings, self._secret)
+        self._documents = DocumentWriter(self._survivorship, settings.purposes)
         self._fuzzy_threshold = fuzzy_linker(settings.merge_threshold).merge_threshold
-        if settings.fuzzy_enabled:
-            fitted = settings.fuzzy_model
-            matcher = None if fitted is None else FuzzyMatcher(model=fitted)
-            self.fuzzy = fuzzy_linker(settings.merge_threshold, matcher)
+
+    @property
+    def fuzzy(self) -> FuzzyLinker | None:
+        """The fuzzy linker staging uses (``None``: fuzzy linking is off)."""
+        return self.staging.fuzzy
+
+    @fuzzy.setter
+    def fuzzy(self, linker: FuzzyLinker | None) -> None:
+        self.staging.fuzzy = linker
 
     def joins(self, edge: EdgeRow) -> bool:
         """Whether the edge weighs enough to join: a fuzzy edge (a match probability) at
@@ -158,9 +107,7 @@ class Resolver:
 
     def identifier_hash(self, key: str) -> str:
         """The keyed hash of an identifier: what tombstones and the audit log keep."""
-        return hashlib.blake2b(
-            key.encode(), key=self._secret, digest_size=16, person=b"tombstone"
-        ).hexdigest()
+        return self.staging.identifier_hash(key)
 
     # ingest ---------------------------------------------------------------------------
 
@@ -175,138 +122,16 @@ class Resolver:
         way in one call or several), and the cluster of all of them is resolved once at
         the end, so a caller can produce the next chunk while this one is stored. Profiles
         are those of one ``ingest`` of all the observations."""
-        staged = self.stage_chunks(tx, chunks)
+        staged = self.staging.stage_chunks(tx, chunks)
         if staged.identifiers:
             self.reresolve(
                 tx,
                 set(staged.identifiers),
                 staged.outcome,
                 staged.growth,
-                known=self.seed_state(tx, staged),
+                known=seed_state(tx, staged),
             )
         return staged.outcome
-
-    def stage_chunks(
-        self, tx: GraphTransaction, chunks: Iterable[Sequence[Observation]]
-    ) -> StagedBatch:
-        """Store every chunk (not yet resolved) and keep what the batch added."""
-        staged = StagedBatch()
-        for chunk in chunks:
-            self._store_chunk(tx, chunk, staged)
-        staged.outcome.identifiers = len(staged.identifiers)
-        staged.outcome.edges = len(staged.edges)
-        return staged
-
-    def seed_state(
-        self, tx: GraphTransaction, staged: StagedBatch
-    ) -> tuple[dict[str, StoredIdentifier], list[EdgeRow]]:
-        """What ``get_identifiers`` and ``edges_of`` answer now for the batch's identifiers,
-        reading only those stored before the batch: an identifier the batch stored first
-        has exactly the batch's sightings, no profile yet, and no edges but the batch's,
-        each as the store merged its repeats (``_add_edge`` merges them the same way)."""
-        old = [key for key in staged.identifiers if key not in staged.fresh]
-        stored = tx.get_identifiers(old)
-        for key in staged.fresh:
-            row = staged.identifiers[key]
-            stored[key] = StoredIdentifier(
-                row.key, row.type, row.value, None, row.first_seen, row.last_seen, row.sightings
-            )
-        edges = {edge.slot: edge for edge in tx.edges_of(old)}
-        fresh = staged.fresh
-        for slot, edge in staged.edges.items():
-            if slot not in edges and (edge.left in fresh or edge.right in fresh):
-                edges[slot] = edge
-        return stored, [edges[slot] for slot in sorted(edges)]
-
-    def _store_chunk(
-        self, tx: GraphTransaction, observations: Sequence[Observation], staged: StagedBatch
-    ) -> None:
-        """Store one chunk's identifiers, edges, facts and person records (not yet
-        resolved) and add them to ``staged``."""
-        outcome = staged.outcome
-        growth = staged.growth
-        outcome.observations += len(observations)
-        observations = self._without_tombstoned(tx, observations, outcome)
-        identifiers: dict[str, IdentifierRow] = {}
-        edges: dict[tuple[str, str, str, str], EdgeRow] = {}
-        threshold = self._settings.merge_threshold
-        evidence_json: dict[tuple[str, bool], str] = {}
-        facts_before = len(growth.facts)
-
-        for obs in observations:
-            obs_id = obs.observation_id
-            keys = [i.key for i in obs.identifiers]
-            for ident in obs.identifiers:
-                _add_identifier(
-                    identifiers,
-                    IdentifierRow(
-                        ident.key, ident.type, ident.value, obs.observed_at, obs.observed_at
-                    ),
-                )
-                for name, value in obs.attributes.items():
-                    growth.facts.append(
-                        FactRow(obs_id, ident.key, name, value, obs.source, obs.observed_at)
-                    )
-            evidence = evidence_json.get((obs.source, obs.authenticated))
-            for pair in self._matcher.pairs(keys, obs.source, obs.authenticated):
-                if evidence is None:
-                    evidence = evidence_json[(obs.source, obs.authenticated)] = canonical_json(
-                        pair.evidence
-                    )
-                status = STATUS_JOINED if pair.weight >= threshold else STATUS_WEAK
-                _add_edge(
-                    edges,
-                    EdgeRow(
-                        pair.left,
-                        pair.right,
-                        pair.matcher,
-                        pair.rule,
-                        pair.weight,
-                        status,
-                        obs.source,
-                        evidence,
-                        obs.observed_at,
-                        obs.observed_at,
-                    ),
-                )
-            for index, claim in enumerate(obs.consent):
-                if claim.subject is None:
-                    growth.profile_claims.append((obs, index))
-                else:
-                    growth.consent.append(consent_row(obs, claim.subject, index))
-
-        if self.fuzzy is not None:
-            edges.update((row.slot, row) for row in self.fuzzy.edges(tx, observations))
-        unseen = [key for key in identifiers if key not in staged.identifiers]
-        stored_before = tx.profile_ids(unseen)
-        staged.fresh.update(key for key in unseen if key not in stored_before)
-        tx.upsert_identifiers(list(identifiers.values()))
-        tx.upsert_edges(list(edges.values()))
-        tx.add_facts(growth.facts[facts_before:])
-        for row in identifiers.values():
-            _add_identifier(staged.identifiers, row)
-        for edge in edges.values():
-            _add_edge(staged.edges, edge)
-
-    def _without_tombstoned(
-        self, tx: GraphTransaction, observations: Sequence[Observation], outcome: BatchOutcome
-    ) -> Sequence[Observation]:
-        hashes = {i.key: self.identifier_hash(i.key) for o in observations for i in o.identifiers}
-        dead = tx.tombstoned(set(hashes.values()))
-        if not dead:
-            return observations
-        kept: list[Observation] = []
-        for obs in observations:
-            alive = tuple(i for i in obs.identifiers if hashes[i.key] not in dead)
-            outcome.suppressed_identifiers += len(obs.identifiers) - len(alive)
-            if not alive:
-                outcome.suppressed_observations += 1
-                continue
-            if len(alive) < len(obs.identifiers):
-                keys = {i.key for i in alive}
-                obs = obs.restricted_to(keys)
-            kept.append(obs)
-        return kept
 
     # resolution -----------------------------------------------------------------------
 
@@ -324,10 +149,29 @@ class Resolver:
         ``growth`` (from ingest) lets documents be updated incrementally; without it, or
         with ``rebuild_all``, every document of the cluster is rebuilt from its facts.
         ``known``: what ``get_identifiers(seeds)`` and ``edges_of(seeds)`` answer now
-        (``seed_state``), instead of asking the store.
+        (``identity.staging.seed_state``), instead of asking the store.
         """
         outcome = outcome or BatchOutcome()
         growth = growth or Growth()
+        resolution = self._resolve(tx, seeds, known)
+        if growth.profile_claims:
+            growth.consent.extend(profile_consent(tx, resolution.owner, growth.profile_claims))
+        tx.add_consent(growth.consent)
+        self._documents.write(tx, resolution, growth, rebuild_all)
+        outcome.profiles_created += len(resolution.created)
+        outcome.profiles_merged += len(resolution.absorbed)
+        outcome.profiles_split += len(resolution.split)
+        outcome.touched_profiles = sorted(set(outcome.touched_profiles) | resolution.changed)
+        return outcome
+
+    def _resolve(
+        self,
+        tx: GraphTransaction,
+        seeds: Collection[str],
+        known: tuple[dict[str, StoredIdentifier], list[EdgeRow]] | None,
+    ) -> Resolution:
+        """Partition the cluster of the seeds and write the profile assignments, aliases,
+        deleted profiles and edge statuses; the documents are left to the caller."""
         stored_now: dict[str, StoredIdentifier] | None = None
         if known is None:
             seed_edges = tx.edges_of(seeds)
@@ -371,29 +215,17 @@ class Resolver:
             tx.delete_profiles(gone)
         self._update_edge_statuses(tx, cluster, partition.held)
 
-        if growth.profile_claims:
-            growth.consent.extend(self._expand_profile_consent(tx, owner, growth.profile_claims))
-        tx.add_consent(growth.consent)
-
-        changed = self._changed_pieces(cluster, partition.pieces, plan.ids, seeds, owner)
-        self._write_documents(
-            tx,
-            cluster,
-            partition.pieces,
-            plan.ids,
-            changed,
-            owner,
-            growth,
-            plan.merged,
-            plan.split,
-            absorbed,
-            rebuild_all,
+        return Resolution(
+            cluster=cluster,
+            pieces=partition.pieces,
+            ids=plan.ids,
+            owner=owner,
+            changed=_changed_pieces(cluster, partition.pieces, plan.ids, seeds),
+            merged=plan.merged,
+            absorbed=absorbed,
+            split=plan.split,
+            created=plan.created,
         )
-        outcome.profiles_created += len(plan.created)
-        outcome.profiles_merged += len(absorbed)
-        outcome.profiles_split += len(plan.split)
-        outcome.touched_profiles = sorted(set(outcome.touched_profiles) | changed)
-        return outcome
 
     def generic_reasons(self, tx: GraphTransaction, keys: Collection[str]) -> dict[str, str]:
         """The keys the frequency cap makes generic, with the reason."""
@@ -525,192 +357,16 @@ class Resolver:
             attempt += 1
         return chosen
 
-    def _expand_profile_consent(
-        self, tx: GraphTransaction, owner: dict[str, str], claims: list[tuple[Observation, int]]
-    ) -> list[ConsentRow]:
-        """The rows of the statements made without a subject (``profile_statement_rows``)."""
-        anchors = {anchor_key(obs) for obs, _ in claims}
-        recorded = {row.statement_id for row in tx.consent_of(anchors)}
-        return profile_statement_rows(claims, owner, recorded)
 
-    def _changed_pieces(
-        self,
-        cluster: Cluster,
-        pieces: list[list[str]],
-        ids: list[str],
-        seeds: Collection[str],
-        owner: dict[str, str],
-    ) -> set[str]:
-        seed_set = set(seeds)
-        changed: set[str] = set()
-        for piece, pid in zip(pieces, ids, strict=True):
-            old = cluster.profiles.get(pid)
-            if old is None or seed_set.intersection(piece) or cluster.members[pid] != piece:
-                changed.add(pid)
-        return changed
-
-    def _write_documents(
-        self,
-        tx: GraphTransaction,
-        cluster: Cluster,
-        pieces: list[list[str]],
-        ids: list[str],
-        changed: set[str],
-        owner: dict[str, str],
-        growth: Growth,
-        merged: dict[str, list[str]],
-        split: dict[str, list[str]],
-        absorbed: dict[str, str],
-        rebuild_all: bool,
-    ) -> None:
-        if not changed:
-            return
-        # A piece grows incrementally when every old profile it touches lies wholly in it.
-        whole: dict[str, bool] = {}
-        for pid, members in cluster.members.items():
-            targets = {owner.get(k) for k in members}
-            whole[pid] = len(targets) == 1 and None not in targets
-        full: set[str] = set()
-        for piece, pid in zip(pieces, ids, strict=True):
-            if pid not in changed:
-                continue
-            olds = {cluster.identifiers[k].profile_id for k in piece} - {None}
-            if (
-                rebuild_all
-                or self._survivorship.needs_all_facts
-                or not all(whole.get(o or "", False) for o in olds)
-            ):
-                full.add(pid)
-
-        members_of = {pid: piece for piece, pid in zip(pieces, ids, strict=True)}
-        full_keys = [k for pid in full for k in members_of[pid]]
-        facts_full: dict[str, list[FactRow]] = {}
-        for fact in tx.facts_of(full_keys):
-            facts_full.setdefault(owner[fact.identifier_key], []).append(fact)
-        batch_facts: dict[str, list[FactRow]] = {}
-        for fact in growth.facts:
-            if fact.identifier_key in owner:
-                batch_facts.setdefault(owner[fact.identifier_key], []).append(fact)
-
-        consent_due = (changed & (full | set(merged))) | {
-            owner[c.subject_key] for c in growth.consent if c.subject_key in owner
-        }
-        consent_due &= changed
-        consent_rows: dict[str, list[ConsentRow]] = {pid: [] for pid in consent_due}
-        due_keys = {k: owner[k] for pid in consent_due for k in members_of[pid]}
-        for statement in tx.consent_of(list(due_keys)):
-            consent_rows[due_keys[statement.subject_key]].append(statement)
-        purposes = self._settings.purposes
-        unknown_consent = consent_document([], purposes, ())
-
-        now = utc_now()
-        changes: list[ChangeRow] = []
-        documents: list[ProfileRow] = []
-        split_from = {new: old for old, news in split.items() for new in news}
-        for pid in sorted(changed):
-            piece = members_of[pid]
-            old = cluster.profiles.get(pid)
-            lineage: list[dict[str, Any]] = []
-            if pid in merged:
-                lineage.append({"event": "merge", "absorbed": merged[pid], "at": now})
-                changes.append(
-                    ChangeRow(
-                        0,
-                        "merge",
-                        pid,
-                        now,
-                        canonical_json({"survivor": pid, "absorbed": merged[pid]}),
-                    )
-                )
-            if pid in split:
-                lineage.append({"event": "split", "into": split[pid], "at": now})
-                changes.append(
-                    ChangeRow(
-                        0, "split", pid, now, canonical_json({"profile": pid, "into": split[pid]})
-                    )
-                )
-            if pid in split_from and old is None:
-                lineage.append({"event": "split_from", "profile": split_from[pid], "at": now})
-            golden: dict[str, GoldenValue]
-            if pid in full:
-                golden = self._survivorship.from_facts(facts_full.get(pid, []))
-            else:
-                earlier = [
-                    cluster.profiles[o]
-                    for o in ({cluster.identifiers[k].profile_id for k in piece} - {None})
-                    if o in cluster.profiles
-                ]
-                candidates = [c for d in earlier for c in document_candidates(d)]
-                candidates.extend(fact_candidates(batch_facts.get(pid, [])))
-                golden = self._survivorship.pick(candidates)
-            if pid in consent_due:
-                rows = consent_rows[pid]
-                consent_json = consent_document(rows, purposes, piece) if rows else unknown_consent
-            else:
-                consent_json = old.consent if old is not None else unknown_consent
-            idents = [cluster.identifiers[k] for k in piece]
-            documents.append(
-                build_document(
-                    pid,
-                    piece,
-                    golden,
-                    consent_json,
-                    created_at=min(i.first_seen for i in idents),
-                    updated_at=max(i.last_seen for i in idents),
-                    lineage_json=_extended_lineage(old, lineage),
-                )
-            )
-        tx.put_profiles(documents)
-        if changes:
-            tx.append_changes(changes)
-
-
-def _extended_lineage(old: ProfileRow | None, events: list[dict[str, Any]]) -> str:
-    """The profile's lineage (a JSON list) with the new events; the stored text as is when
-    there are none, which is nearly every document an ingest rewrites."""
-    if old is None:
-        return canonical_json(events)
-    if not events:
-        return old.lineage
-    earlier: list[dict[str, Any]] = json.loads(old.lineage)
-    return canonical_json(earlier + events)
-
-
-def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
-    seen = rows.get(row.key)
-    if seen is None:
-        rows[row.key] = row
-    else:
-        rows[row.key] = IdentifierRow(
-            row.key,
-            row.type,
-            row.value,
-            min(seen.first_seen, row.first_seen),
-            max(seen.last_seen, row.last_seen),
-            seen.sightings + row.sightings,
-        )
-
-
-def _add_edge(rows: dict[tuple[str, str, str, str], EdgeRow], row: EdgeRow) -> None:
-    """Merge a repeat of an edge as the stores' upsert does (see ``EdgeRow``), with the
-    fuzzy linker's re-status of a stronger sighting: joined if either is, else the later
-    row's status and reason."""
-    seen = rows.get(row.slot)
-    if seen is None:
-        rows[row.slot] = row
-    else:
-        joined = STATUS_JOINED in (seen.status, row.status)
-        rows[row.slot] = EdgeRow(
-            row.left,
-            row.right,
-            row.matcher,
-            row.rule,
-            max(seen.weight, row.weight),
-            STATUS_JOINED if joined else row.status,
-            row.source,
-            row.evidence,
-            min(seen.first_seen, row.first_seen),
-            max(seen.last_seen, row.last_seen),
-            seen.sightings + row.sightings,
-            "" if joined else row.reason,
-        )
+def _changed_pieces(
+    cluster: Cluster, pieces: list[list[str]], ids: list[str], seeds: Collection[str]
+) -> set[str]:
+    """The profiles whose documents are rewritten: new, holding a seed, or holding other
+    identifiers than before."""
+    seed_set = set(seeds)
+    changed: set[str] = set()
+    for piece, pid in zip(pieces, ids, strict=True):
+        old = cluster.profiles.get(pid)
+        if old is None or seed_set.intersection(piece) or cluster.members[pid] != piece:
+            changed.add(pid)
+    return changed

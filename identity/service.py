@@ -17,8 +17,9 @@ from identity.observation import Observation, ObservationParser, ParsedObservati
 from identity.privacy import Privacy
 from identity.profile import Profile
 from identity.replayable import Replayable
-from identity.resolver import BatchOutcome, Resolver
+from identity.resolver import Resolver
 from identity.settings import Settings
+from identity.staging import BatchOutcome
 from identity.stewardship import Stewardship
 from identity.store_secret import open_secret
 

@@ -18,20 +18,15 @@ import networkx as nx
 
 from graph.records import AuditRow, ChangeRow, EdgeRow, EdgeStatusRow
 from graph.store import GraphStore, GraphTransaction
+from identity.edge_status import STATUS_APPROVED, STATUS_HELD, STATUS_JOINED, STATUS_REJECTED
 from identity.errors import InputRefused, NotFound, Refusal
 from identity.identifiers import Identifier
-from identity.resolver import (
-    STATUS_APPROVED,
-    STATUS_HELD,
-    STATUS_JOINED,
-    STATUS_REJECTED,
-    STEWARD_MATCHER,
-    BatchOutcome,
-    Resolver,
-)
+from identity.resolver import Resolver
+from identity.staging import BatchOutcome
 from identity.timeutil import utc_now
 
 EdgeSlot = tuple[str, str, str, str]
+STEWARD_MATCHER = "steward"
 RULE_MANUAL_MERGE = "manual_merge"
 RULE_CANNOT_LINK = "cannot_link"
 

@@ -24,8 +24,8 @@ from api.models import (
     SplitIn,
     StewardOutcomeOut,
 )
+from identity.edge_status import STATUS_HELD
 from identity.errors import InputRefused, Refusal
-from identity.resolver import STATUS_HELD
 from identity.stewardship import EdgeSlot, StewardOutcome, edge_to_dict
 
 router = APIRouter(

@@ -1,5 +1,5 @@
-"""``Resolver.seed_state``: after a batch's chunks are stored, what the resolver knows of
-its identifiers and their edges without reading them back is exactly what the store
+"""``identity.staging.seed_state``: after a batch's chunks are stored, what staging knows
+of its identifiers and their edges without reading them back is exactly what the store
 answers (both stores), for identifiers stored before the batch and for new ones, with
 edges repeated across chunks (a weak link made joining, a fuzzy pair seen again stronger
 or weaker)."""
@@ -20,6 +20,7 @@ from graph.store import GraphTransaction
 from identity.observation import Observation
 from identity.service import IdentityService
 from identity.settings import Settings
+from identity.staging import seed_state
 
 
 def _people(rng: random.Random, count: int) -> list[dict[str, Any]]:
@@ -134,9 +135,9 @@ class TestSeedState:
         seen: dict[str, int] = {}
 
         def work(tx: GraphTransaction) -> None:
-            staged = service.resolver.stage_chunks(tx, chunks)
+            staged = service.resolver.staging.stage_chunks(tx, chunks)
             seeds = set(staged.identifiers)
-            stored, edges = service.resolver.seed_state(tx, staged)
+            stored, edges = seed_state(tx, staged)
             assert stored == tx.get_identifiers(seeds)
             assert edges == _by_slot(tx.edges_of(seeds))
             seen["fresh"] = len(staged.fresh)

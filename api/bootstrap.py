@@ -18,4 +18,8 @@ def build_service(settings: Settings) -> IdentityService:
             neo4j_database=settings.neo4j_database,
         ),
     )
-    return IdentityService(store, settings)
+    try:
+        return IdentityService(store, settings)
+    except BaseException:
+        store.close()
+        raise

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from graph.store import StoreError
+from graph.store import STORE_FULL, StoreError
 from identity.errors import InputRefused, NotFound
 
 log = logging.getLogger("idgraph.api")
@@ -44,6 +44,22 @@ def error_response(
     return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
+def store_unavailable(exc: StoreError) -> ApiError:
+    """The 503 for a store failure: its cause, never the driver's message (which may
+    quote data); nothing of the request was stored (a write is one transaction)."""
+    if exc.cause == STORE_FULL:
+        return ApiError(
+            503,
+            "store_full",
+            "the store has no space left to write; nothing of this request was stored;"
+            " retry when space has been freed",
+            {"Retry-After": "60"},
+        )
+    return ApiError(
+        503, "store_unavailable", "the store is unavailable; retry later", {"Retry-After": "5"}
+    )
+
+
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
@@ -68,7 +84,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
         log.error("store failed: %s", exc)
-        return error_response(503, "store_unavailable", "the store is unavailable; retry later")
+        answer = store_unavailable(exc)
+        return error_response(answer.status, answer.code, answer.message, answer.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -87,6 +87,9 @@ class ConsentRow(NamedTuple):
     at: str
     source: str
     proof: str
+    via: str = ""
+    """Empty for the subject's own statement; else the statement was made about the
+    profile the subject was in, through ``via`` (see ``identity.consent``)."""
 
 
 class ProfileRow(NamedTuple):

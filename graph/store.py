@@ -26,9 +26,21 @@ from graph.records import (
 T = TypeVar("T")
 
 
+STORE_FULL = "full"
+"""``StoreError.cause`` when the store has no space left to write."""
+STORE_UNAVAILABLE = "unavailable"
+"""``StoreError.cause`` of every other failure."""
+
+
 class StoreError(Exception):
-    """A store failed (connection, constraint, corruption). The message says which store
-    and what it was doing; the driver's error is chained as the cause."""
+    """A store failed (connection, constraint, corruption, no space). The message says
+    which store and what it was doing, for the operator's log; the driver's error is
+    chained as the cause. ``cause`` (``STORE_FULL`` or ``STORE_UNAVAILABLE``) is what a
+    caller may tell its own callers: it never carries data."""
+
+    def __init__(self, message: str, cause: str = STORE_UNAVAILABLE) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 def person_records_to_file(
@@ -133,6 +145,10 @@ class GraphTransaction(Protocol):
         """How many edges have each status (statuses with no edge left out)."""
 
     # --- what observations said --------------------------------------------------------
+
+    def delete_facts(self, slots: Collection[tuple[str, str]]) -> int:
+        """Remove the facts of (identifier_key, observation_id) pairs; returns how many
+        attribute facts there were."""
 
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         """Keep attribute facts; a repeat of (observation_id, identifier_key, name) is
@@ -254,6 +270,20 @@ class GraphStore(Protocol):
         """The profile document holding the identifier, or None: what
         ``read(lambda tx: tx.profiles_by_identifier([key])).get(key)`` answers, as one
         point read (the lookup API's call, made far more often than any other)."""
+        ...
+
+    def health(self) -> StoreError | None:
+        """Why the store cannot serve now (reads fail, or the last write found no space
+        and a small write still fails), or None. Cheap when all is well: a read, no
+        write, so that a readiness probe never waits for the write lock."""
+        ...
+
+    def scrub(self) -> None:
+        """Make what committed transactions deleted unrecoverable from the store's own
+        files, before an erasure answers. The embedded store checkpoints its write-ahead
+        log into the database file and truncates it (deleted content is overwritten as it
+        is freed); a server store keeps its own logs by its retention policy (said in
+        docs/privacy.md). Raises ``StoreError`` when it cannot finish."""
         ...
 
     def close(self) -> None: ...

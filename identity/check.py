@@ -164,7 +164,7 @@ class InvariantCheck:
             if not keys:
                 continue
             golden = self._resolver.survivorship.from_facts(tx.facts_of(keys))
-            consent = consent_document(tx.consent_of(keys), self._settings.purposes)
+            consent = consent_document(tx.consent_of(keys), self._settings.purposes, keys)
             fresh = build_document(pid, keys, golden, consent, doc.created_at, doc.updated_at, "[]")
             if fresh.attributes != doc.attributes:
                 problems.append(f"profile {pid}: golden attributes are stale")

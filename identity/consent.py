@@ -1,19 +1,42 @@
 """Consent statements and the effective consent of a profile.
 
-Per identifier and purpose the latest statement counts (on a tie in time, *denied*
-counts). The profile's status per purpose is *denied* if any identifier's counting
-statement is denied, else *granted* if any is granted, else *unknown*: a wrong merge can
-never turn an opt-out into a permission.
+A statement is an identifier's **own** when it names the identifier: as its subject, or
+as one of the identifiers of the observation that made it. A statement about a whole
+profile also reaches the profile's other identifiers, **inherited** ``via`` the
+identifier it was made through (or ``PROFILE_WIDE`` for a privacy officer's statement
+about the profile).
+
+Per identifier and purpose the counting statement is:
+
+- its latest own statement when that is a denial: nothing inherited lifts an opt-out
+  the identifier made itself;
+- otherwise the later of its latest own and its latest inherited statement (on a tie in
+  time, *denied* counts);
+- an inherited grant (or *unknown*) counts only while the identifier shares a profile
+  with the identifier it came through: when the link that carried it is undone, the
+  grant stays behind. An inherited denial always counts (over-applying an opt-out is
+  safe; under-applying a permission is the safe side too).
+
+The profile's status per purpose is *denied* if any identifier's counting statement is
+denied, else *granted* if any is granted, else *unknown*: a wrong merge can never turn
+an opt-out into a permission, and neither can a split after it.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from identity.errors import Refusal
+
+PROFILE_WIDE = "*"
+"""``via`` of a statement a privacy officer made about a whole profile: it reaches every
+identifier the profile had then, and no split takes it away (it still never lifts an
+identifier's own denial)."""
 
 
 class ConsentStatus(StrEnum):
@@ -35,13 +58,15 @@ class ConsentStatement:
     at: str
     source: str
     proof: str = "{}"
+    via: str = ""
+    """Empty for the subject's own statement; else what it was inherited through."""
 
     @property
     def sort_key(self) -> tuple[str, int, str]:
         return (self.at, _TIE_RANK[self.status], self.source)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document = {
             "subject": self.subject,
             "purpose": self.purpose,
             "status": self.status.value,
@@ -49,6 +74,9 @@ class ConsentStatement:
             "source": self.source,
             "proof": json.loads(self.proof),
         }
+        if self.via:
+            document["via"] = self.via
+        return document
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +94,50 @@ class EffectiveConsent:
 
 
 def counting_statements(
-    statements: Iterable[ConsentStatement],
+    statements: Iterable[ConsentStatement], members: Collection[str] | None = None
 ) -> dict[tuple[str, str], ConsentStatement]:
-    """The latest statement per (subject, purpose)."""
-    latest: dict[tuple[str, str], ConsentStatement] = {}
+    """The counting statement per (subject, purpose), by the rules of the module
+    docstring; ``members`` are the identifiers of the subjects' profile (None: an
+    inherited statement is taken to have come through a member)."""
+    own: dict[tuple[str, str], ConsentStatement] = {}
+    inherited: dict[tuple[str, str], ConsentStatement] = {}
     for statement in statements:
+        if statement.via:
+            if (
+                members is not None
+                and statement.status is not ConsentStatus.DENIED
+                and statement.via != PROFILE_WIDE
+                and statement.via not in members
+            ):
+                continue
+            latest = inherited
+        else:
+            latest = own
         slot = (statement.subject, statement.purpose)
         current = latest.get(slot)
         if current is None or statement.sort_key > current.sort_key:
             latest[slot] = statement
-    return latest
+    if not inherited:
+        return own
+    counting = dict(inherited)
+    for slot, statement in own.items():
+        other = counting.get(slot)
+        if (
+            other is None
+            or statement.status is ConsentStatus.DENIED
+            or statement.sort_key > other.sort_key
+        ):
+            counting[slot] = statement
+    return counting
 
 
 def effective_consent(
-    statements: Iterable[ConsentStatement], purposes: Sequence[str]
+    statements: Iterable[ConsentStatement],
+    purposes: Sequence[str],
+    members: Collection[str] | None = None,
 ) -> dict[str, EffectiveConsent]:
     by_purpose: dict[str, list[ConsentStatement]] = {p: [] for p in purposes}
-    for statement in counting_statements(statements).values():
+    for statement in counting_statements(statements, members).values():
         by_purpose.setdefault(statement.purpose, []).append(statement)
     result: dict[str, EffectiveConsent] = {}
     for purpose, counting in sorted(by_purpose.items()):
@@ -105,3 +160,13 @@ def effective_consent(
 def _unknown(purpose: str) -> EffectiveConsent:
     """No statement counts for the purpose (immutable, so one object per purpose)."""
     return EffectiveConsent(purpose, ConsentStatus.UNKNOWN, ())
+
+
+def dated_too_late(field: str, value: object) -> Refusal:
+    """The refusal of a statement dated beyond ``timeutil.beyond_tomorrow``."""
+    return Refusal(
+        field,
+        value,
+        "consent.at.not_future",
+        "a consent statement may not be dated more than a day after it is received",
+    )

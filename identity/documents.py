@@ -90,7 +90,7 @@ class DocumentWriter:
         for statement in tx.consent_of(list(due_keys)):
             consent_rows[due_keys[statement.subject_key]].append(statement)
         purposes = self._purposes
-        unknown_consent = consent_document([], purposes)
+        unknown_consent = consent_document([], purposes, ())
 
         now = utc_now()
         changes: list[ChangeRow] = []
@@ -134,7 +134,7 @@ class DocumentWriter:
                 golden = self._survivorship.pick(candidates)
             if pid in consent_due:
                 rows = consent_rows[pid]
-                consent_json = consent_document(rows, purposes) if rows else unknown_consent
+                consent_json = consent_document(rows, purposes, piece) if rows else unknown_consent
             else:
                 consent_json = old.consent if old is not None else unknown_consent
             idents = [cluster.identifiers[k] for k in piece]

@@ -16,14 +16,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from identity.consent import ConsentStatus
+from identity.consent import ConsentStatus, dated_too_late
 from identity.errors import IdentifierRefused, ObservationRejected, Refusal
 from identity.identifiers import Identifier, IdentifierNormalizer
 from identity.settings import Settings
-from identity.timeutil import format_timestamp, parse_timestamp
+from identity.timeutil import beyond_tomorrow, format_timestamp, parse_timestamp
 
 KNOWN_ATTRIBUTES = (
     "first_name",
@@ -44,7 +44,6 @@ _ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # ensure_ascii=False)``: the same text from one encoder instead of a new one per call.
 _observation_id_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_ATTRIBUTE_LENGTH = 256
-_FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +210,7 @@ class ObservationParser:
                 "observed_at.iso8601",
                 "must be an ISO 8601 time such as 2026-01-02T03:04:05Z",
             ) from None
-        if moment > datetime.now(UTC) + _FUTURE_SLACK:
+        if beyond_tomorrow(moment):
             raise _reject(
                 "observed_at", value, "observed_at.not_future", "lies more than a day in the future"
             )
@@ -367,12 +366,16 @@ class ObservationParser:
             at = observed_at
             if item.get("at") is not None:
                 try:
-                    at = format_timestamp(parse_timestamp(str(item["at"])))
+                    moment = parse_timestamp(str(item["at"]))
                 except ValueError:
                     refusals.append(
                         Refusal(f"{where}.at", item["at"], "consent.at", "must be an ISO 8601 time")
                     )
                     continue
+                if beyond_tomorrow(moment):
+                    refusals.append(dated_too_late(f"{where}.at", item["at"]))
+                    continue
+                at = format_timestamp(moment)
             proof = item.get("proof", {})
             if not isinstance(proof, Mapping):
                 refusals.append(

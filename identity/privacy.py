@@ -19,13 +19,18 @@ from typing import Any
 
 from graph.records import AuditRow, ChangeRow, ConsentRow
 from graph.store import GraphStore, GraphTransaction
-from identity.consent import ConsentStatus, counting_statements
+from identity.consent import (
+    PROFILE_WIDE,
+    ConsentStatus,
+    counting_statements,
+    dated_too_late,
+)
 from identity.errors import InputRefused, NotFound, Refusal
 from identity.profile import Profile, statements_from_rows
 from identity.resolver import Resolver
 from identity.staging import Growth
 from identity.stewardship import edge_to_dict
-from identity.timeutil import utc_now
+from identity.timeutil import beyond_tomorrow, parse_timestamp, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,9 @@ class Privacy:
 
     def erase_identifiers(self, keys: Collection[str], actor: str) -> DeletionReceipt:
         """Erase identifiers (unknown keys are ignored; at least one must be known)."""
-        return self._store.write(lambda tx: self._erase(tx, set(keys), actor))
+        receipt = self._store.write(lambda tx: self._erase(tx, set(keys), actor))
+        self._store.scrub()
+        return receipt
 
     def erase_profile(self, profile_id: str, actor: str) -> DeletionReceipt:
         """Erase a person: every identifier of the profile (an alias names its survivor)."""
@@ -77,7 +84,9 @@ class Privacy:
                 raise NotFound(f"no profile has the ID {profile_id!r}")
             return self._erase(tx, set(json.loads(row.identifiers)), actor)
 
-        return self._store.write(work)
+        receipt = self._store.write(work)
+        self._store.scrub()
+        return receipt
 
     def _erase(self, tx: GraphTransaction, keys: set[str], actor: str) -> DeletionReceipt:
         found = tx.get_identifiers(keys)
@@ -91,6 +100,15 @@ class Privacy:
             k for row in documents.values() for k in json.loads(row.identifiers)
         } | neighbours
         survivors -= erased
+        # Each identifier of an observation holds its attributes: the copies on identifiers
+        # that are not erased (a cookie seen with the person's email) go too.
+        erased_observations = {f.observation_id for f in tx.facts_of(erased)}
+        copies = {
+            (f.identifier_key, f.observation_id)
+            for f in tx.facts_of(neighbours - erased)
+            if f.observation_id in erased_observations
+        }
+        copied_facts = tx.delete_facts(copies)
         counts = tx.erase_identifiers(erased)
         tx.add_tombstones({self._resolver.identifier_hash(k) for k in erased})
         emptied = {
@@ -109,7 +127,7 @@ class Privacy:
             profiles=sorted(owners),
             identifiers=counts["identifiers"],
             edges=counts["edges"],
-            attributes=counts["facts"],
+            attributes=counts["facts"] + copied_facts,
             consent_statements=counts["consent"],
         )
         detail = {k: v for k, v in receipt.to_dict().items() if k not in ("at", "actor")}
@@ -205,6 +223,7 @@ class Privacy:
         def work(tx: GraphTransaction) -> list[str]:
             rows: list[ConsentRow] = []
             for index, item in enumerate(statements):
+                via = ""
                 if item.subject is not None:
                     subjects = [item.subject]
                     if not tx.get_identifiers(subjects):
@@ -217,12 +236,11 @@ class Privacy:
                     if row is None:
                         raise NotFound(f"statement {index}: no profile {item.profile_id!r}")
                     subjects = json.loads(row.identifiers)
+                    via = PROFILE_WIDE
                 for subject in subjects:
+                    fields = [subject, item.purpose, item.status, item.at, item.source, item.proof]
                     statement_id = hashlib.blake2b(
-                        json.dumps(
-                            [subject, item.purpose, item.status, item.at, item.source, item.proof]
-                        ).encode(),
-                        digest_size=16,
+                        json.dumps([*fields, via] if via else fields).encode(), digest_size=16
                     ).hexdigest()
                     rows.append(
                         ConsentRow(
@@ -233,6 +251,7 @@ class Privacy:
                             item.at,
                             item.source,
                             item.proof,
+                            via,
                         )
                     )
             outcome = self._resolver.reresolve(
@@ -277,6 +296,11 @@ class Privacy:
                     "must be granted, denied or unknown",
                 )
             )
+        try:
+            if beyond_tomorrow(parse_timestamp(item.at)):
+                refusals.append(dated_too_late(f"{where}.at", item.at))
+        except ValueError:
+            refusals.append(Refusal(f"{where}.at", item.at, "consent.at", "not ISO 8601"))
         if item.subject is None and not item.profile_id:
             refusals.append(
                 Refusal(
@@ -286,22 +310,24 @@ class Privacy:
         return refusals
 
     def consent_of_identifier(self, key: str) -> dict[str, Any]:
-        """May I use this address? The identifier's own latest statement per purpose
-        (channel purposes are answered per address) beside its profile's effective
-        consent."""
+        """May I use this address? The identifier's counting statement per purpose (its
+        own, or one its profile passed on to it: ``identity.consent``; channel purposes
+        are answered per address) beside its profile's effective consent."""
 
         def work(tx: GraphTransaction) -> dict[str, Any]:
             found = tx.profiles_by_identifier((key,))
             if key not in found:
                 raise NotFound(f"no profile holds {key}")
-            own = counting_statements(statements_from_rows(tx.consent_of((key,))))
             profile = Profile(found[key])
+            counting = counting_statements(
+                statements_from_rows(tx.consent_of((key,))), profile.identifiers
+            )
             return {
                 "identifier": key,
                 "profile_id": profile.id,
                 "identifier_consent": {
                     purpose: {"status": s.status.value, "statement": s.to_dict()}
-                    for (_, purpose), s in sorted(own.items())
+                    for (_, purpose), s in sorted(counting.items())
                 },
                 "profile_consent": profile.to_dict()["consent"],
             }

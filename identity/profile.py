@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
@@ -89,7 +89,9 @@ def document_candidates(row: ProfileRow) -> Iterator[tuple[str, GoldenValue]]:
 
 def statements_from_rows(rows: Iterable[ConsentRow]) -> list[ConsentStatement]:
     return [
-        ConsentStatement(r.subject_key, r.purpose, ConsentStatus(r.status), r.at, r.source, r.proof)
+        ConsentStatement(
+            r.subject_key, r.purpose, ConsentStatus(r.status), r.at, r.source, r.proof, r.via
+        )
         for r in rows
     ]
 
@@ -130,12 +132,14 @@ def _attributes_json(golden: Mapping[str, GoldenValue]) -> str:
     )
 
 
-def consent_document(rows: Iterable[ConsentRow], purposes: Sequence[str]) -> str:
-    """``canonical_json`` of ``{purpose: EffectiveConsent.to_dict()}``, written directly
-    (the same text in a fifth of the time; a load rewrites it for every profile whose
-    statements a batch touches)."""
+def consent_document(
+    rows: Iterable[ConsentRow], purposes: Sequence[str], members: Collection[str]
+) -> str:
+    """``canonical_json`` of ``{purpose: EffectiveConsent.to_dict()}`` of the profile
+    whose identifiers are ``members``, written directly (the same text, faster; a load
+    rewrites it for every profile whose statements a batch touches)."""
     quote = encode_basestring
-    consent = effective_consent(statements_from_rows(rows), purposes)
+    consent = effective_consent(statements_from_rows(rows), purposes, members)
     return (
         "{"
         + ",".join(
@@ -143,7 +147,8 @@ def consent_document(rows: Iterable[ConsentRow], purposes: Sequence[str]) -> str
             + ",".join(
                 f'{{"at":{quote(s.at)},"proof":{_canonical_proof(s.proof)},'
                 f'"purpose":{quote(s.purpose)},"source":{quote(s.source)},'
-                f'"status":{quote(s.status.value)},"subject":{quote(s.subject)}}}'
+                f'"status":{quote(s.status.value)},"subject":{quote(s.subject)}'
+                + (f',"via":{quote(s.via)}}}' if s.via else "}")
                 for s in c.statements
             )
             + f'],"status":{quote(c.status.value)}}}'

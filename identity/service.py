@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +21,7 @@ from identity.resolver import Resolver
 from identity.settings import Settings
 from identity.staging import BatchOutcome
 from identity.stewardship import Stewardship
-
-_SECRET_NAME = "id_secret"
+from identity.store_secret import open_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,20 +86,10 @@ class IdentityService:
         self.settings = settings
         self.normalizer = IdentifierNormalizer(settings)
         self.parser = ObservationParser(settings, self.normalizer)
-        self.resolver = Resolver(settings, settings.secret or self._stored_secret())
+        self.resolver = Resolver(settings, store.write(lambda tx: open_secret(tx, settings.secret)))
         self.stewardship = Stewardship(store, self.resolver)
         self.privacy = Privacy(store, self.resolver, settings.purposes)
         self.keys = ApiKeys(store, settings.key_cache_seconds)
-
-    def _stored_secret(self) -> str:
-        def work(tx: GraphTransaction) -> str:
-            secret = tx.get_meta(_SECRET_NAME)
-            if secret is None:
-                secret = secrets.token_hex(32)
-                tx.set_meta(_SECRET_NAME, secret)
-            return secret
-
-        return self.store.write(work)
 
     def parse(self, data: object) -> ParsedObservation:
         """Validate and normalize one decoded observation (raises ObservationRejected)."""
@@ -174,13 +162,9 @@ class IdentityService:
         """May I use this address? See ``Privacy.consent_of_identifier``."""
         return self.privacy.consent_of_identifier(self.normalize(kind, value).key)
 
-    def ready(self) -> bool:
-        """Whether the store answers a read now."""
-        try:
-            self.store.read(lambda tx: tx.get_meta(_SECRET_NAME))
-        except StoreError:
-            return False
-        return True
+    def health(self) -> StoreError | None:
+        """Why the store cannot serve now, or None (see ``GraphStore.health``)."""
+        return self.store.health()
 
     def lookup(self, kind: object, value: object) -> Profile:
         """The profile holding the identifier (normalized first)."""

@@ -2,9 +2,9 @@
 
 Each chunk's identifiers, co-occurrence and fuzzy edges, facts and person records are
 stored as the chunk comes: the store merges them the same way in one call or several.
-Identifiers of an erased person (tombstoned) are dropped first. Consent statements wait
-for the partition: a profile-level statement counts for every identifier of the profile
-it lands in (``profile_consent``).
+Identifiers of an erased person (tombstoned) are dropped first. Statements made without a
+subject wait for the partition, which decides which identifiers they reach
+(``profile_consent``; the rules are in ``identity.profile_consent``).
 
 A ``StagedBatch`` also mirrors the store's merges: every identifier and edge of the batch,
 merged over the chunks as the stores' upserts merge their repeats, and which identifiers
@@ -23,8 +23,9 @@ from graph.rules import merge_batch_edge, merge_identifier_sightings
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
 from identity.edge_status import STATUS_JOINED, STATUS_WEAK
-from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
+from identity.fuzzy_linking import FuzzyLinker, anchor_key, fuzzy_linker
 from identity.observation import Observation
+from identity.profile_consent import consent_row, profile_statement_rows
 from identity.settings import Settings
 from matchers.deterministic import CoOccurrenceMatcher
 from matchers.fuzzy import FuzzyMatcher
@@ -155,7 +156,7 @@ class BatchStager:
                 if claim.subject is None:
                     growth.profile_claims.append((obs, index))
                 else:
-                    growth.consent.append(_consent_row(obs, claim.subject, index))
+                    growth.consent.append(consent_row(obs, claim.subject, index))
 
         if self.fuzzy is not None:
             edges.update((row.slot, row) for row in self.fuzzy.edges(tx, observations))
@@ -216,22 +217,11 @@ def seed_state(
 def profile_consent(
     tx: GraphTransaction, owner: dict[str, str], claims: list[tuple[Observation, int]]
 ) -> list[ConsentRow]:
-    """The statements of the batch's profile-level consent claims, now that ``owner``
-    (identifier -> profile) is known. A profile-level statement counts for every
-    identifier of the profile at the time it is first ingested; ingested again it
-    changes nothing."""
-    first_keys = {obs.identifiers[0].key for obs, _ in claims}
-    known = {row.statement_id for row in tx.consent_of(first_keys)}
-    members: dict[str, list[str]] = {}
-    for key, pid in sorted(owner.items()):
-        members.setdefault(pid, []).append(key)
-    rows = []
-    for obs, index in claims:
-        if _consent_row(obs, obs.identifiers[0].key, index).statement_id in known:
-            continue
-        for key in members[owner[obs.identifiers[0].key]]:
-            rows.append(_consent_row(obs, key, index))
-    return rows
+    """The rows of the batch's statements made without a subject, now that ``owner``
+    (identifier -> profile) is known (``identity.profile_consent``)."""
+    anchors = {anchor_key(obs) for obs, _ in claims}
+    recorded = {row.statement_id for row in tx.consent_of(anchors)}
+    return profile_statement_rows(claims, owner, recorded)
 
 
 def _add_identifier(rows: dict[str, IdentifierRow], row: IdentifierRow) -> None:
@@ -244,13 +234,3 @@ def _add_edge(rows: dict[tuple[str, str, str, str], EdgeRow], row: EdgeRow) -> N
     """Merge a repeat of an edge as the store does over a batch (``merge_batch_edge``)."""
     seen = rows.get(row.slot)
     rows[row.slot] = row if seen is None else merge_batch_edge(seen, row)
-
-
-def _consent_row(obs: Observation, subject: str, index: int) -> ConsentRow:
-    claim = obs.consent[index]
-    statement_id = hashlib.blake2b(
-        f"{obs.observation_id}#{index}#{subject}".encode(), digest_size=16
-    ).hexdigest()
-    return ConsentRow(
-        statement_id, subject, claim.purpose, claim.status.value, claim.at, obs.source, claim.proof
-    )

@@ -6,7 +6,7 @@ is dropped on purpose: it never decides an identity question.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -31,6 +31,16 @@ def parse_timestamp(text: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+FUTURE_SLACK = timedelta(days=1)
+"""How far after its arrival a time that data states about itself may lie (clocks and
+time zones disagree by less): a later one is refused, or a statement dated in 2099 would
+outrank every real one."""
+
+
+def beyond_tomorrow(moment: datetime) -> bool:
+    return moment > datetime.now(UTC) + FUTURE_SLACK
 
 
 def utc_now() -> str:

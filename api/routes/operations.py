@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from api.auth import Service
-from api.errors import ApiError
+from api.errors import store_unavailable
 from api.metrics import MULTIPROCESS_METRICS, Metrics
 from api.models import PUBLIC_ERRORS, HealthOut
 
@@ -21,10 +21,15 @@ async def healthz(service: Service) -> dict[str, str]:
     return {"status": "ok", "store": service.store.name}
 
 
-@router.get("/readyz", response_model=HealthOut, summary="The store answers a read (else 503)")
+@router.get(
+    "/readyz",
+    response_model=HealthOut,
+    summary="The store answers, and has space to write after running out (else 503)",
+)
 def readyz(service: Service) -> dict[str, str]:
-    if not service.ready():
-        raise ApiError(503, "store_unavailable", "the store does not answer")
+    problem = service.health()
+    if problem is not None:
+        raise store_unavailable(problem)
     return {"status": "ready", "store": service.store.name}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from graph.store import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DATABASE_FILE = "idgraph.sqlite3"
 
 _PROFILES_TABLE = (
@@ -52,7 +52,8 @@ CREATE INDEX IF NOT EXISTS edges_by_status ON edges (status, left_key, right_key
 CREATE TABLE IF NOT EXISTS facts {_FACTS_TABLE};
 CREATE TABLE IF NOT EXISTS consent (
     statement_id TEXT PRIMARY KEY, subject_key TEXT NOT NULL, purpose TEXT NOT NULL,
-    status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL
+    status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL,
+    via TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS consent_by_subject ON consent (subject_key);
 CREATE TABLE IF NOT EXISTS profiles {_PROFILES_TABLE};
@@ -118,7 +119,7 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
-        elif int(row[0]) in (1, 2):
+        elif int(row[0]) in (1, 2, 3):
             _upgrade(db)
         elif int(row[0]) != SCHEMA_VERSION:
             raise StoreError(
@@ -140,7 +141,10 @@ def _upgrade(db: sqlite3.Connection) -> None:
     a row over about 1 KB (most profile documents) spills into an overflow page of its
     own: several times the space, and two pages written per document. Version 3 keeps
     facts as one row per observation and identifier, and the blocking index in one
-    b-tree instead of three (see ``_FACTS_TABLE`` and ``_BLOCK_ENTRIES_TABLE``)."""
+    b-tree instead of three (see ``_FACTS_TABLE`` and ``_BLOCK_ENTRIES_TABLE``).
+    Version 4 says through which identifier a consent statement about a profile reached
+    each of its other identifiers (``ConsentRow.via``; earlier statements count as the
+    identifier's own)."""
     db.execute("BEGIN IMMEDIATE")
     try:
         # Read again inside the transaction: another process may have upgraded.
@@ -158,6 +162,11 @@ def _upgrade(db: sqlite3.Connection) -> None:
                 for statement in _UPGRADE_BLOCKS_FROM_2:
                     db.execute(statement)
             db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+            version = 3
+        if version == 3:
+            if "via" not in _columns(db, "consent"):
+                db.execute("ALTER TABLE consent ADD COLUMN via TEXT NOT NULL DEFAULT ''")
+            db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

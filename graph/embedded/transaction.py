@@ -158,6 +158,20 @@ class SqliteTransaction:
             counts[name] = self._db.execute(statement, (batch,)).rowcount
         return counts
 
+    def delete_facts(self, slots: Collection[tuple[str, str]]) -> int:
+        if not slots:
+            return 0
+        batch = _json([list(slot) for slot in set(slots)])
+        chosen = (
+            "(identifier_key, observation_id) IN"
+            " (SELECT value ->> 0, value ->> 1 FROM json_each(?))"
+        )
+        removed: int = self._db.execute(
+            f"SELECT coalesce(sum({_FACTS_COUNT}), 0) FROM facts WHERE {chosen}", (batch,)
+        ).fetchone()[0]
+        self._db.execute(f"DELETE FROM facts WHERE {chosen}", (batch,))
+        return removed
+
     def add_facts(self, rows: Sequence[FactRow]) -> None:
         # Grouped per (identifier, observation); the first value of a name is kept, in the
         # call and in the store (an existing row only gains the names it lacks).
@@ -183,7 +197,7 @@ class SqliteTransaction:
     def add_consent(self, rows: Sequence[ConsentRow]) -> None:
         self._db.executemany(
             "INSERT OR IGNORE INTO consent (statement_id, subject_key, purpose, status, at,"
-            " source, proof) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " source, proof, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -321,7 +335,8 @@ class SqliteTransaction:
         if not keys:
             return []
         cursor = self._db.execute(
-            "SELECT statement_id, subject_key, purpose, status, at, source, proof FROM consent"
+            "SELECT statement_id, subject_key, purpose, status, at, source, proof, via"
+            " FROM consent"
             " WHERE subject_key IN (SELECT value FROM json_each(?))",
             (_keys(keys),),
         )

@@ -2,7 +2,7 @@
 
 - ``(:Fact {fact_key, identifier_key, observation_id, name, value, source, observed_at})``;
   fact_key is the JSON array [identifier_key, observation_id, name]: unique.
-- ``(:Consent {statement_id, subject_key, purpose, status, at, source, proof})``.
+- ``(:Consent {statement_id, subject_key, purpose, status, at, source, proof, via})``.
 - ``(:PersonRecord {id, identifier_key, fields})``: what one identifier said about a
   person, and the fuzzy matcher's blocking index over them,
   ``(:Block {key, size})-[:HOLDS {seq}]->(:PersonRecord)``, ``seq`` giving the order of
@@ -35,6 +35,14 @@ MERGE (f:Fact {fact_key: r.fact_key})
                 f.observed_at = r.observed_at
 """
 
+_DELETE_FACTS: Final = """
+UNWIND $slots AS slot
+MATCH (f:Fact {identifier_key: slot[0]})
+WHERE f.observation_id = slot[1]
+DELETE f
+RETURN count(*) AS facts
+"""
+
 _FACTS_OF: Final = """
 UNWIND $keys AS k
 MATCH (f:Fact {identifier_key: k})
@@ -46,14 +54,14 @@ _ADD_CONSENT: Final = """
 UNWIND $rows AS r
 MERGE (c:Consent {statement_id: r.statement_id})
   ON CREATE SET c.subject_key = r.subject_key, c.purpose = r.purpose, c.status = r.status,
-                c.at = r.at, c.source = r.source, c.proof = r.proof
+                c.at = r.at, c.source = r.source, c.proof = r.proof, c.via = r.via
 """
 
 _CONSENT_OF: Final = """
 UNWIND $keys AS k
 MATCH (c:Consent {subject_key: k})
 RETURN collect([c.statement_id, c.subject_key, c.purpose, c.status, c.at, c.source,
-                c.proof]) AS rows
+                c.proof, coalesce(c.via, '')]) AS rows
 """
 
 _STORED_PERSON_RECORDS: Final = """
@@ -116,6 +124,14 @@ class ObservationQueries(QueryRunner):
             ],
         )
 
+    def delete_facts(self, slots: Collection[tuple[str, str]]) -> int:
+        if not slots:
+            return 0
+        record = self._single(
+            "delete_facts", _DELETE_FACTS, slots=[list(slot) for slot in sorted(set(slots))]
+        )
+        return int(record["facts"])
+
     def facts_of(self, keys: Collection[str]) -> list[FactRow]:
         if not keys:
             return []
@@ -139,6 +155,7 @@ class ObservationQueries(QueryRunner):
                     "at": r.at,
                     "source": r.source,
                     "proof": r.proof,
+                    "via": r.via,
                 }
                 for r in rows
             ],

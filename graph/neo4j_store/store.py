@@ -143,6 +143,17 @@ class Neo4jStore:
     def profile_by_identifier(self, key: str) -> ProfileRow | None:
         return self.read(lambda tx: tx.profiles_by_identifier((key,))).get(key)
 
+    def health(self) -> StoreError | None:
+        try:
+            self.read(lambda tx: tx.get_meta("health"))
+        except StoreError as e:
+            return e
+        return None
+
+    def scrub(self) -> None:
+        """Nothing to do from a client: the server keeps its transaction logs by its own
+        retention policy (``db.tx_log.rotation.retention_policy``; see docs/privacy.md)."""
+
     def close(self) -> None:
         """Stop using the store. The shared driver stays open for other stores."""
         self._closed = True

@@ -329,6 +329,22 @@ class TestStewardship:
 
 
 class TestConsentAndPrivacy:
+    def test_a_statement_dated_beyond_tomorrow_is_refused_with_its_rule(
+        self, clients: dict[Role, TestClient], ann: str
+    ) -> None:
+        statement = {
+            "purpose": "email",
+            "status": "granted",
+            "source": "web-form",
+            "at": "2099-01-01T00:00:00Z",
+            "subject": {"type": "email", "value": "ann@example.com"},
+        }
+        response = clients[Role.PRIVACY].post("/v1/consent", json={"statements": [statement]})
+        refusals = error_of(response, 422)["refusals"]
+        assert [(r["field"], r["rule"]) for r in refusals] == [
+            ("statements[0].at", "consent.at.not_future")
+        ]
+
     def test_recorded_consent_is_answered_with_its_statement_and_exported(
         self, clients: dict[Role, TestClient], ann: str
     ) -> None:
@@ -466,7 +482,10 @@ class TestOperations:
         with TestClient(app) as client:
             error = error_of(client.get("/readyz"), 503)
             assert client.get("/healthz").status_code == 200
-        assert error == {"code": "store_unavailable", "message": "the store does not answer"}
+        assert error == {
+            "code": "store_unavailable",
+            "message": "the store is unavailable; retry later",
+        }
 
     def test_metrics_count_requests_by_route_template_ingests_and_merges(
         self, clients: dict[Role, TestClient], loader: TestClient, ann: str

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from graph.embedded import DATABASE_FILE, SCHEMA_VERSION, EmbeddedStore
-from graph.records import FactRow, PersonRecordRow, ProfileRow
+from graph.records import ConsentRow, FactRow, PersonRecordRow, ProfileRow
 from graph.store import GraphTransaction, StoreError
 
 # The tables of version 1 that version 2 changed (profiles was WITHOUT ROWID).
@@ -175,3 +175,34 @@ class TestUpgradeFromVersion2:
             store.write(lambda tx: tx.erase_identifiers(["email:a@x.com"]))
             members = store.read(lambda tx: tx.block_members(["k:1", "k:2"]))
         assert members == {"k:1": ["r2"], "k:2": ["r2"]}
+
+
+# Version 3's consent statements, without ``via``, which version 4 adds.
+_VERSION_3_CONSENT = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO meta VALUES ('schema_version', '3');
+CREATE TABLE consent (
+    statement_id TEXT PRIMARY KEY, subject_key TEXT NOT NULL, purpose TEXT NOT NULL,
+    status TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO consent VALUES
+    ('s1', 'email:a@x.com', 'email', 'denied', '2026-01-01T00:00:00Z', 'crm', '{}');
+"""
+
+
+class TestUpgradeFromVersion3:
+    def test_earlier_statements_count_as_their_subjects_own(self, tmp_path: Path) -> None:
+        written_by_script(tmp_path / "data", _VERSION_3_CONSENT)
+        with opened(tmp_path / "data") as store:
+            store.write(
+                lambda tx: tx.add_consent(
+                    [ConsentRow("s2", "email:b@x.com", "email", "granted", "t", "crm", "{}", "k")]
+                )
+            )
+            rows = store.read(lambda tx: tx.consent_of(["email:a@x.com", "email:b@x.com"]))
+        assert sorted(rows) == [
+            ConsentRow(
+                "s1", "email:a@x.com", "email", "denied", "2026-01-01T00:00:00Z", "crm", "{}", ""
+            ),
+            ConsentRow("s2", "email:b@x.com", "email", "granted", "t", "crm", "{}", "k"),
+        ]

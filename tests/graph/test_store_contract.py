@@ -411,6 +411,37 @@ class TestAddFacts:
         assert read(store, lambda tx: tx.counts())["facts"] == 3
 
 
+class TestHealth:
+    def test_a_store_that_answers_is_healthy(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_identifiers([ident(A)]))
+        assert store.health() is None
+
+
+class TestScrub:
+    def test_keeps_what_is_committed_and_can_run_again(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.upsert_identifiers([ident(A), ident(C)]))
+        write(store, lambda tx: tx.erase_identifiers([A]))
+        store.scrub()
+        store.scrub()
+        assert list(read(store, lambda tx: tx.get_identifiers([A, C]))) == [C]
+
+
+class TestDeleteFacts:
+    def test_removes_the_facts_of_the_given_pairs_only_and_counts_them(
+        self, store: GraphStore
+    ) -> None:
+        kept = [fact("o2", A, "first_name", "Ann"), fact("o1", C, "city", "Bern")]
+        gone = [fact("o1", A, "first_name", "Ann"), fact("o1", A, "city", "Bern")]
+        write(store, lambda tx: tx.add_facts(gone + kept))
+        assert write(store, lambda tx: tx.delete_facts({(A, "o1"), (B, "o1"), (A, "o9")})) == 2
+        assert sorted(read(store, lambda tx: tx.facts_of([A, C]))) == sorted(kept)
+
+    def test_no_pairs_remove_nothing(self, store: GraphStore) -> None:
+        write(store, lambda tx: tx.add_facts([fact("o1", A, "city", "Bern")]))
+        assert write(store, lambda tx: tx.delete_facts(())) == 0
+        assert read(store, lambda tx: tx.counts())["facts"] == 1
+
+
 class TestAddConsent:
     def test_statements_are_kept(self, store: GraphStore) -> None:
         row = statement("s1", A, "denied")

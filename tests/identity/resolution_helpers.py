@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from store_params import TEST_SECRET, _wipe_neo4j
+
+from api.bootstrap import build_service
 from identity.observation import Observation
 from identity.service import IdentityService
+from identity.settings import Settings
 
 Ident = tuple[str, str]
 
@@ -33,6 +41,7 @@ def observe(
     source: str = "crm",
     authenticated: bool = True,
     attributes: dict[str, str] | None = None,
+    consent: list[dict[str, Any]] | None = None,
 ) -> Observation:
     """An observation parsed by the service (asserted to be accepted whole)."""
     data: dict[str, Any] = {
@@ -43,6 +52,8 @@ def observe(
     }
     if attributes is not None:
         data["attributes"] = attributes
+    if consent is not None:
+        data["consent"] = consent
     parsed = service.parse(data)
     assert parsed.refusals == ()
     return parsed.observation
@@ -80,3 +91,18 @@ def export_without_ids(service: IdentityService) -> list[str]:
 def assert_check_passes(service: IdentityService) -> None:
     report = service.check()
     assert report.ok, "idgraph check failed:\n" + "\n".join(report.violations)
+
+
+@contextmanager
+def fresh_service(store_name: str, neo4j: dict[str, str] | None) -> Iterator[IdentityService]:
+    """A new, empty store for one example (hypothesis runs many examples per test)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Settings(data_dir=Path(tmp) / "data", store=store_name, secret=TEST_SECRET)
+        if neo4j is not None:
+            _wipe_neo4j(**neo4j)
+            base = base.with_overrides(**neo4j)
+        service = build_service(base)
+        try:
+            yield service
+        finally:
+            service.store.close()

@@ -169,3 +169,56 @@ class TestConsentToDict:
             "status": "denied",
             "statements": [deny.to_dict()],
         }
+
+
+def passed_on(
+    subject: str, status: ConsentStatus, at: str, via: str, purpose: str = "email"
+) -> ConsentStatement:
+    return ConsentStatement(subject, purpose, status, f"2026-01-{at}T00:00:00Z", "crm", via=via)
+
+
+class TestInheritedStatements:
+    @pytest.mark.parametrize(
+        ("statements", "expected"),
+        [
+            pytest.param(
+                [said(EMAIL_A, DENIED, "01"), passed_on(EMAIL_A, GRANTED, "05", PHONE)],
+                DENIED,
+                id="a later permission through the profile does not lift an own opt-out",
+            ),
+            pytest.param(
+                [said(EMAIL_A, GRANTED, "01"), passed_on(EMAIL_A, DENIED, "05", PHONE)],
+                DENIED,
+                id="a later opt-out through the profile overrides an own permission",
+            ),
+            pytest.param(
+                [passed_on(EMAIL_A, DENIED, "01", PHONE), said(EMAIL_A, GRANTED, "05")],
+                GRANTED,
+                id="a later own permission overrides an opt-out through the profile",
+            ),
+            pytest.param(
+                [passed_on(EMAIL_A, GRANTED, "01", "*"), said(EMAIL_A, DENIED, "01")],
+                DENIED,
+                id="an own opt-out and a profile-wide permission at the same time deny",
+            ),
+            pytest.param(
+                [passed_on(EMAIL_A, GRANTED, "05", EMAIL_B)],
+                None,
+                id="a permission through an identifier no longer in the profile does not count",
+            ),
+            pytest.param(
+                [passed_on(EMAIL_A, DENIED, "05", EMAIL_B)],
+                DENIED,
+                id="an opt-out through an identifier no longer in the profile still counts",
+            ),
+            pytest.param(
+                [passed_on(EMAIL_A, GRANTED, "05", "*")],
+                GRANTED,
+                id="a privacy officer's statement about the profile counts for every member",
+            ),
+        ],
+    )
+    def test_counting(self, statements: list[ConsentStatement], expected: object) -> None:
+        counted = counting_statements(statements, members=(EMAIL_A, PHONE))
+        found = counted.get((EMAIL_A, "email"))
+        assert (found.status if found else None) == expected

@@ -348,6 +348,7 @@ class TestParseRefusesPartsIndividually:
                     {"purpose": "fax", "status": "granted"},
                     {"purpose": "email", "status": "yes"},
                     {"purpose": "email", "status": "granted", "at": "soon"},
+                    {"purpose": "email", "status": "denied", "at": "2099-01-01T00:00:00Z"},
                     {"purpose": "email", "status": "granted", "proof": "signed"},
                     "granted",
                     {"purpose": "email", "status": "granted", "subject": "jane@example.com"},
@@ -367,10 +368,11 @@ class TestParseRefusesPartsIndividually:
             ("consent[0].purpose", "fax", "consent.purpose"),
             ("consent[1].status", "yes", "consent.status"),
             ("consent[2].at", "soon", "consent.at"),
-            ("consent[3].proof", "signed", "consent.proof"),
-            ("consent[4]", "granted", "consent.object"),
-            ("consent[5].subject", "jane@example.com", "consent.subject"),
-            ("consent[6].subject.value", "not-an-email", "email.syntax"),
+            ("consent[3].at", "2099-01-01T00:00:00Z", "consent.at.not_future"),
+            ("consent[4].proof", "signed", "consent.proof"),
+            ("consent[5]", "granted", "consent.object"),
+            ("consent[6].subject", "jane@example.com", "consent.subject"),
+            ("consent[7].subject.value", "not-an-email", "email.syntax"),
         ]
 
     def test_a_consent_subject_must_be_one_of_the_identifiers(

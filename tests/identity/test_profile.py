@@ -52,21 +52,23 @@ statement_rows = st.lists(
         st.dictionaries(st.text(), st.text() | st.integers(), max_size=3).map(
             lambda proof: json.dumps(proof, sort_keys=True, ensure_ascii=False)
         ),
+        st.sampled_from(["", "", "email:a@x.com", "cookie:gone", "*"]),
     ),
     max_size=6,
 )
+MEMBERS = ("email:a@x.com", "phone:+12125550100", "cookie:Zoë")
 
 
 class TestConsentDocument:
     @given(statement_rows)
     def test_is_the_canonical_json_of_the_effective_consent(self, rows: list[ConsentRow]) -> None:
         purposes = ("email", "sms", "push")
-        consent = effective_consent(statements_from_rows(rows), purposes)
+        consent = effective_consent(statements_from_rows(rows), purposes, MEMBERS)
         expected = canonical_json({p: c.to_dict() for p, c in consent.items()})
-        assert consent_document(rows, purposes) == expected
+        assert consent_document(rows, purposes, MEMBERS) == expected
 
     def test_without_statements_every_purpose_is_unknown(self) -> None:
-        document = json.loads(consent_document([], ("email", "sms")))
+        document = json.loads(consent_document([], ("email", "sms"), ()))
         assert document == {
             "email": {"statements": [], "status": "unknown"},
             "sms": {"statements": [], "status": "unknown"},

@@ -8,21 +8,15 @@ joined only by their person attributes, consent and conflicting attribute values
 from __future__ import annotations
 
 import itertools
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from resolution_helpers import assert_check_passes, export_without_ids, partition
-from store_params import STORE_PARAMS, TEST_SECRET, _wipe_neo4j
+from resolution_helpers import assert_check_passes, export_without_ids, fresh_service, partition
+from store_params import STORE_PARAMS
 
-from api.bootstrap import build_service
 from identity.service import IdentityService
-from identity.settings import Settings
 
 ANN = {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-31", "city": "Boston"}
 
@@ -68,21 +62,6 @@ WORLD: list[dict[str, Any]] = [
     _obs(11, "shop", True, "email:bob@example.com", attributes={"city": "Queens"}),
     _obs(11, "crm", True, "customer_id:crm/B1", attributes={"city": "Bronx"}),
 ]
-
-
-@contextmanager
-def fresh_service(store_name: str, neo4j: dict[str, str] | None) -> Iterator[IdentityService]:
-    """A new, empty store for one example (hypothesis runs many examples per test)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Settings(data_dir=Path(tmp) / "data", store=store_name, secret=TEST_SECRET)
-        if neo4j is not None:
-            _wipe_neo4j(**neo4j)
-            base = base.with_overrides(**neo4j)
-        service = build_service(base)
-        try:
-            yield service
-        finally:
-            service.store.close()
 
 
 def load_in_batches(service: IdentityService, order: list[int], cuts: list[int]) -> None:

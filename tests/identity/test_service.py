@@ -551,18 +551,6 @@ class TestProfileIds:
         assert sorted(ours.values()) == sorted(theirs.values())
         assert not set(ours) & set(theirs)
 
-    def test_without_a_secret_one_is_kept_in_the_store(self, service: IdentityService) -> None:
-        keyless = replace(service.settings, secret="")
-        first = IdentityService(service.store, keyless)
-        first.ingest([observe(first, ANN_EMAIL)])
-        again = IdentityService(service.store, keyless)
-        assert again.resolver.profile_id_for("email:ann@example.com") == profile_id(
-            again, ANN_EMAIL
-        )
-        assert profile_id(first, ANN_EMAIL) != service.resolver.profile_id_for(
-            "email:ann@example.com"
-        )
-
 
 class BatchFailed(Exception):
     pass

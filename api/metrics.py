@@ -4,14 +4,23 @@ rejected, identifiers suppressed, profile merges and splits."""
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.server_log import access_log, log_request
 from identity.staging import BatchOutcome
+
+KEY_SCOPE: Final = "idgraph.key"
+"""Where the request's API key (a ``KeyInfo``), once identified, is kept in the ASGI scope:
+set by ``api.auth`` and the lookup fast path, read here for the access log."""
+ADMITTED_SCOPE: Final = "idgraph.admitted"
+"""Set in the ASGI scope when the key passed every check (role, rate limit, query), so
+that the route does not check (nor count) it again."""
 
 MULTIPROCESS_METRICS = "PROMETHEUS_MULTIPROC_DIR"
 """Set (by ``api.serving`` for several workers): counts go to files there, summed on read."""
@@ -56,6 +65,12 @@ class Metrics:
             "Profiles split (by a steward or an erasure)",
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "idgraph_rate_limited",
+            "Requests refused (429) for their key's rate limit, by route template and role",
+            ["route", "role"],
+            registry=self.registry,
+        )
 
     def ingested(self, accepted: int, rejected: int, outcome: BatchOutcome) -> None:
         self.observations.labels("accepted").inc(accepted)
@@ -79,7 +94,8 @@ AppMetrics = Annotated[Metrics, Depends(metrics_of)]
 
 class MetricsMiddleware:
     """Times every HTTP request and counts it under its route template (``unmatched``
-    for paths no route knows, so random paths cannot grow the label set)."""
+    for paths no route knows, so random paths cannot grow the label set), and writes its
+    line of the access log (``api.server_log``: the template, never the path as sent)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -101,7 +117,11 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
+            seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(method, route).observe(seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                caller = scope.get(KEY_SCOPE)
+                log_request(method, route, status, seconds, caller.actor if caller else "-")

@@ -137,15 +137,21 @@ class RejectionOut(BaseModel):
 
 
 class IngestOut(BaseModel):
+    """The counts after ``rejections`` are given only to a key whose role may also look
+    identifiers up (admin): with them a loader could tell a known, an unknown and an
+    erased identifier apart. Suppressions are noted in the audit log either way."""
+
     accepted: int
     rejected: int
     rejections: list[RejectionOut]
-    profiles_created: int
-    profiles_merged: int
-    identifiers_suppressed: int = Field(
-        description="identifiers erased before, not stored again (tombstoned)"
+    profiles_created: int | None = None
+    profiles_merged: int | None = None
+    identifiers_suppressed: int | None = Field(
+        None, description="identifiers erased before, not stored again (tombstoned)"
     )
-    observations_suppressed: int = Field(description="observations with nothing left to store")
+    observations_suppressed: int | None = Field(
+        None, description="observations with nothing left to store"
+    )
 
 
 # --- stewardship ------------------------------------------------------------------------
@@ -361,6 +367,7 @@ KEYED_ERRORS: dict[int | str, dict[str, Any]] = {
     403: _error("the key's role may not use this route"),
     413: _error("the request body or batch is too large"),
     422: _error("input refused: field, value and rule"),
+    429: _error("the key's rate limit is reached; retry after Retry-After seconds"),
     500: _error("an internal error (the body names no detail)"),
     503: _error("the store is unavailable"),
 }

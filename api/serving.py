@@ -19,12 +19,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from api.app import create_app
 from api.bootstrap import build_service
 from api.metrics import MULTIPROCESS_METRICS
+from api.server_log import log_config
 from identity.service import IdentityService
 from identity.settings import Settings, load_settings
 
@@ -48,6 +50,12 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def uvicorn_options(access_log: bool = True) -> dict[str, Any]:
+    """How ``idgraph serve`` configures uvicorn: its log without personal data
+    (``api.server_log``: access lines by route template; uvicorn's own access log off)."""
+    return {"log_level": "info", "access_log": False, "log_config": log_config(access_log)}
+
+
 def serve(
     service: IdentityService,
     settings: Settings,
@@ -62,7 +70,7 @@ def serve(
     if workers <= 1:
         app = create_app(service)
         freeze_startup_objects()
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        uvicorn.run(app, host=host, port=port, **uvicorn_options(access_log))
         return
     metrics_dir = tempfile.mkdtemp(prefix="idgraph-metrics-")
     os.environ.update(
@@ -81,8 +89,7 @@ def serve(
             workers=workers,
             host=host,
             port=port,
-            log_level="info",
-            access_log=access_log,
+            **uvicorn_options(access_log),
         )
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)

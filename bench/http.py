@@ -226,13 +226,19 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """``idgraph serve`` as an operator runs it, without the per-request access log."""
+    """``idgraph serve`` as an operator runs it, without the per-request access log and
+    without a rate limit on the bench's reader key (what is measured is what the server
+    can answer, more than one reader key may make by default)."""
     env = {**os.environ, "IDGRAPH_SECRET": BENCH_SECRET}
+    config = data_dir / "bench.toml"
+    config.write_text("rate_limits = { reader = 0 }\n", encoding="utf-8")
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "cli.main",
+            "--config",
+            str(config),
             "--data-dir",
             str(data_dir),
             "serve",

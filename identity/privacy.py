@@ -4,8 +4,9 @@ export everything held about a profile, and read the audit log.
 Erasure removes the identifiers with their edges, attribute facts and consent
 statements, re-resolves what is left of the affected profiles (which may split), keeps a
 keyed-hash tombstone per erased identifier so later loads report it as suppressed instead
-of storing it again, and writes a receipt to the audit log. The audit log never holds
-personal data: counts, profile IDs and the request ID only.
+of storing it again, and writes a receipt to the audit log. An ingest by an API key that
+sent erased identifiers again is noted there too (``suppression_audit``). The audit log
+never holds personal data: counts, profile IDs and the request ID only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from identity.consent import (
 from identity.errors import InputRefused, NotFound, Refusal
 from identity.profile import Profile, statements_from_rows
 from identity.resolver import Resolver
-from identity.staging import Growth
+from identity.staging import BatchOutcome, Growth
 from identity.stewardship import edge_to_dict
 from identity.timeutil import beyond_tomorrow, parse_timestamp, utc_now
 
@@ -336,3 +337,13 @@ class Privacy:
 
     def audit(self, after: int = 0, limit: int = 100) -> list[AuditRow]:
         return self._store.read(lambda tx: tx.audit_after(after, limit))
+
+
+def suppression_audit(actor: str, outcome: BatchOutcome) -> AuditRow:
+    """The audit entry of an ingest that suppressed erased identifiers: who sent them and
+    how many, never which."""
+    detail = {
+        "identifiers_suppressed": outcome.suppressed_identifiers,
+        "observations_suppressed": outcome.suppressed_observations,
+    }
+    return AuditRow(0, utc_now(), actor, "ingest_suppressed", json.dumps(detail, sort_keys=True))

@@ -14,7 +14,7 @@ from identity.check import CheckReport, InvariantCheck
 from identity.errors import InputRefused, NotFound, Refusal
 from identity.identifiers import Identifier, IdentifierNormalizer
 from identity.observation import Observation, ObservationParser, ParsedObservation
-from identity.privacy import Privacy
+from identity.privacy import Privacy, suppression_audit
 from identity.profile import Profile
 from identity.replayable import Replayable
 from identity.resolver import Resolver
@@ -61,8 +61,12 @@ class IngestReport:
     rejections: list[Rejection] = field(default_factory=list)
     outcome: BatchOutcome = field(default_factory=BatchOutcome)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, detailed: bool = True) -> dict[str, Any]:
+        """``detailed=False``: without the counts that tell what the store held before
+        (profiles created or merged, identifiers suppressed because they were erased),
+        which would let a caller who may not look identifiers up tell a known, an unknown
+        and an erased identifier apart."""
+        answer: dict[str, Any] = {
             "accepted": self.accepted,
             "rejected": len(self.rejections),
             "rejections": [
@@ -73,11 +77,15 @@ class IngestReport:
                 }
                 for r in self.rejections
             ],
-            "profiles_created": self.outcome.profiles_created,
-            "profiles_merged": self.outcome.profiles_merged,
-            "identifiers_suppressed": self.outcome.suppressed_identifiers,
-            "observations_suppressed": self.outcome.suppressed_observations,
         }
+        if detailed:
+            answer |= {
+                "profiles_created": self.outcome.profiles_created,
+                "profiles_merged": self.outcome.profiles_merged,
+                "identifiers_suppressed": self.outcome.suppressed_identifiers,
+                "observations_suppressed": self.outcome.suppressed_observations,
+            }
+        return answer
 
 
 class IdentityService:
@@ -95,24 +103,37 @@ class IdentityService:
         """Validate and normalize one decoded observation (raises ObservationRejected)."""
         return self.parser.parse(data)
 
-    def ingest(self, observations: Sequence[Observation]) -> BatchOutcome:
+    def ingest(self, observations: Sequence[Observation], actor: str = "") -> BatchOutcome:
         """Ingest a batch atomically: all of it is stored and resolved, or none of it."""
         if not observations:
             return BatchOutcome()
-        return self.ingest_chunks((observations,))
+        return self.ingest_chunks((observations,), actor)
 
-    def ingest_chunks(self, chunks: Iterable[Sequence[Observation]]) -> BatchOutcome:
+    def ingest_chunks(
+        self, chunks: Iterable[Sequence[Observation]], actor: str = ""
+    ) -> BatchOutcome:
         """Ingest chunks as they are produced, all of them as one atomic batch: each is
         stored as it arrives and all are resolved together at the end (the profiles of one
         ``ingest`` of all the observations). The caller's next chunk is made while the
-        transaction is open, so a long producer holds the store's write lock that long."""
-        replay = Replayable(chunks)
-        return self.store.write(lambda tx: self.resolver.ingest_chunks(tx, replay))
+        transaction is open, so a long producer holds the store's write lock that long.
 
-    def ingest_items(self, items: Sequence[tuple[int, object]]) -> IngestReport:
+        With an ``actor`` (an API key's holder), identifiers suppressed because they were
+        erased before are noted in the audit log, with counts only, in the same
+        transaction: privacy officers see who sent erased people again."""
+        replay = Replayable(chunks)
+
+        def work(tx: GraphTransaction) -> BatchOutcome:
+            outcome = self.resolver.ingest_chunks(tx, replay)
+            if actor and outcome.suppressed_identifiers:
+                tx.append_audit([suppression_audit(actor, outcome)])
+            return outcome
+
+        return self.store.write(work)
+
+    def ingest_items(self, items: Sequence[tuple[int, object]], actor: str = "") -> IngestReport:
         """Parse decoded items, each with its position, one by one (a ``Refusal`` in place
         of an item stands for one that could not even be decoded) and ingest the good ones
-        atomically."""
+        atomically (``actor``: as for ``ingest_chunks``)."""
         report = IngestReport()
         good: list[Observation] = []
         for index, item in items:
@@ -129,7 +150,7 @@ class IdentityService:
                 continue
             good.append(parsed.observation)
         report.accepted = len(good)
-        report.outcome = self.ingest(good)
+        report.outcome = self.ingest(good, actor)
         return report
 
     def normalize(self, kind: object, value: object, field: str = "identifier") -> Identifier:

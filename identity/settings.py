@@ -7,6 +7,7 @@ Precedence: built-in defaults, then the TOML file named by ``IDGRAPH_CONFIG`` (o
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from identity.access import Role
 from identity.errors import ConfigurationError
 from identity.guards import GuardSettings
 from matchers.fellegi_sunter import FellegiSunterModel
@@ -51,6 +53,16 @@ DEFAULT_PURPOSES: tuple[str, ...] = (
 
 
 SURVIVORSHIP_RULES = ("most_recent", "source_priority", "most_frequent")
+
+DEFAULT_RATE_LIMITS: Mapping[str, float] = {
+    Role.READER.value: 2000,
+    Role.LOADER.value: 50,
+    Role.STEWARD.value: 50,
+    Role.PRIVACY.value: 50,
+    Role.ADMIN.value: 200,
+}
+"""Requests a second per API key, by role: a reader key serves lookups for a whole calling
+service; a loader's request carries up to a thousand observations; people click."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,12 @@ class Settings:
     process (the CLI, another worker) stops working there within this time."""
     secret: str = ""
     """Key for profile IDs (and later tombstones). Empty: a random key kept in the store."""
+    rate_limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    """Requests a second one API key may make, by the key's role, in one server process;
+    0: no limit. A role not named has no limit."""
+    rate_bursts: Mapping[str, float] = field(default_factory=dict)
+    """Requests a key may make at once after a pause, by role; a role not named: one
+    second's worth of its rate."""
 
     def __post_init__(self) -> None:
         if not 0 < self.merge_threshold <= 1:
@@ -129,6 +147,7 @@ class Settings:
             raise ConfigurationError(
                 f"key_cache_seconds must be 0 or more, got {self.key_cache_seconds}"
             )
+        self._check_rate_limits()
         if self.batch_size < 1:
             raise ConfigurationError(f"batch_size must be positive, got {self.batch_size}")
         for custom in self.custom_types:
@@ -142,6 +161,27 @@ class Settings:
                 raise ConfigurationError(
                     f"custom type {custom.name!r}: pattern does not compile: {e}"
                 ) from e
+
+    def _check_rate_limits(self) -> None:
+        roles = {r.value for r in Role}
+        for name, table, least in (
+            ("rate_limits", self.rate_limits, 0),
+            ("rate_bursts", self.rate_bursts, 1),
+        ):
+            for role, value in table.items():
+                if role not in roles:
+                    raise ConfigurationError(
+                        f"{name}.{role}: not a role; one of {', '.join(sorted(roles))}"
+                    )
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ConfigurationError(f"{name}.{role} must be a number, got {value!r}")
+                if not math.isfinite(value) or value < least:
+                    raise ConfigurationError(f"{name}.{role} must be {least} or more, got {value}")
+
+    def rate_limit(self, role: str) -> tuple[float, float]:
+        """A key's rate (requests a second, 0: no limit) and burst, by its role."""
+        rate = self.rate_limits.get(role, 0)
+        return rate, self.rate_bursts.get(role, max(1.0, rate))
 
     def weight_for_unauthenticated(self, source: str) -> float:
         return self.unauthenticated_weight_by_source.get(source, self.unauthenticated_weight)
@@ -221,6 +261,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
             values["guards"] = GuardSettings(**guards)
         except TypeError as e:
             raise ConfigurationError(f"config file {path}: guards: {e}") from e
+    for name in ("rate_limits", "rate_bursts"):
+        if name in values and not isinstance(values[name], dict):
+            raise ConfigurationError(f"config file {path}: {name} must be a table by role")
+    if "rate_limits" in values:
+        # The roles named replace their defaults; the others keep theirs.
+        values["rate_limits"] = {**DEFAULT_RATE_LIMITS, **values["rate_limits"]}
     if "source_priority" in values:
         values["source_priority"] = tuple(values["source_priority"])
     if "purposes" in values:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Path
 
-from api.auth import Service, authorize
+from api.auth import Service, keyed_router
 from api.models import (
-    KEYED_ERRORS,
     NOT_FOUND,
     KeyCreatedOut,
     KeyCreateIn,
@@ -18,12 +17,7 @@ from api.models import (
 )
 from identity.errors import NotFound
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["admin"],
-    dependencies=[Depends(authorize)],
-    responses=KEYED_ERRORS,
-)
+router = keyed_router("admin")
 
 
 DigestParam = Annotated[

@@ -11,22 +11,19 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import Body, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Service, authorize
+from api.auth import Caller, Service, keyed_router
 from api.errors import ApiError
 from api.metrics import Metrics
-from api.models import KEYED_ERRORS, MAX_BATCH, IngestOut
+from api.models import MAX_BATCH, IngestOut
+from api.roles import may_use
+from identity.access import KeyInfo
 from identity.errors import InputRefused, Refusal
 from identity.service import IdentityService, IngestReport
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["ingest"],
-    dependencies=[Depends(authorize)],
-    responses=KEYED_ERRORS,
-)
+router = keyed_router("ingest")
 NDJSON = "application/x-ndjson"
 _OBSERVATION_EXAMPLE = {
     "source": "crm",
@@ -41,10 +38,12 @@ _OBSERVATION_EXAMPLE = {
 @router.post(
     "/observations",
     response_model=IngestOut,
+    response_model_exclude_unset=True,
     summary=f"Ingest up to {MAX_BATCH:,} observations (a JSON array of objects)",
 )
 def observations(
     service: Service,
+    caller: Caller,
     request: Request,
     items: Annotated[list[dict[str, Any]], Body(examples=[[_OBSERVATION_EXAMPLE]])],
 ) -> dict[str, Any]:
@@ -52,12 +51,13 @@ def observations(
         raise ApiError(
             413, "batch_too_large", f"{len(items):,} observations; at most {MAX_BATCH:,}"
         )
-    return _ingest(service, request, list(enumerate(items)))
+    return _ingest(service, caller, request, list(enumerate(items)))
 
 
 @router.post(
     "/observations/bulk",
     response_model=IngestOut,
+    response_model_exclude_unset=True,
     summary="Ingest an NDJSON upload: one observation per line (blank lines skipped)",
     openapi_extra={
         "requestBody": {
@@ -66,21 +66,23 @@ def observations(
         }
     },
 )
-async def bulk(service: Service, request: Request) -> dict[str, Any]:
+async def bulk(service: Service, caller: Caller, request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body.strip():
         raise InputRefused([Refusal("body", "", "body.missing", "send one observation a line")])
     lines = _ndjson_items(body)
-    return await run_in_threadpool(_ingest, service, request, lines)
+    return await run_in_threadpool(_ingest, service, caller, request, lines)
 
 
 def _ingest(
-    service: IdentityService, request: Request, items: list[tuple[int, object]]
+    service: IdentityService, caller: KeyInfo, request: Request, items: list[tuple[int, object]]
 ) -> dict[str, Any]:
-    report: IngestReport = service.ingest_items(items)
+    report: IngestReport = service.ingest_items(items, caller.actor)
     metrics: Metrics = request.app.state.metrics
     metrics.ingested(report.accepted, len(report.rejections), report.outcome)
-    return report.to_dict()
+    # The counts that tell known, unknown and erased identifiers apart go only to a key
+    # that may look identifiers up anyway (docs/security.md).
+    return report.to_dict(detailed=may_use(caller.role, "GET", "/v1/lookup"))
 
 
 def _ndjson_items(body: bytes) -> list[tuple[int, object]]:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Query, Response
 
-from api.auth import Service, authorize
+from api.auth import Service, keyed_router
 from api.errors import ApiError
 from api.models import (
-    KEYED_ERRORS,
     MAX_BATCH,
     NOT_FOUND,
     BatchLookupIn,
@@ -30,12 +29,7 @@ from api.models import (
     ProfileOut,
 )
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["lookup"],
-    dependencies=[Depends(authorize)],
-    responses=KEYED_ERRORS,
-)
+router = keyed_router("lookup")
 
 
 def profile_json(document: dict[str, Any]) -> bytes:

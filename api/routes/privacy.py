@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 
-from api.auth import Caller, Service, authorize
+from api.auth import Caller, Service, keyed_router
 from api.errors import ApiError
 from api.models import (
-    KEYED_ERRORS,
     MAX_BATCH,
     NOT_FOUND,
     AuditOut,
@@ -28,12 +27,7 @@ from identity.privacy import ConsentInput
 from identity.service import IdentityService
 from identity.timeutil import format_timestamp, parse_timestamp, utc_now
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["privacy"],
-    dependencies=[Depends(authorize)],
-    responses=KEYED_ERRORS,
-)
+router = keyed_router("privacy")
 
 
 @router.post(

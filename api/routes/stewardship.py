@@ -9,12 +9,11 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 
-from api.auth import Caller, Service, authorize
+from api.auth import Caller, Service, keyed_router
 from api.metrics import AppMetrics, Metrics
 from api.models import (
-    KEYED_ERRORS,
     NOT_FOUND,
     EdgeSlotIn,
     ExplainOut,
@@ -28,12 +27,7 @@ from identity.edge_status import STATUS_HELD
 from identity.errors import InputRefused, Refusal
 from identity.stewardship import EdgeSlot, StewardOutcome, edge_to_dict
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["stewardship"],
-    dependencies=[Depends(authorize)],
-    responses=KEYED_ERRORS,
-)
+router = keyed_router("stewardship")
 
 
 @router.get("/review", response_model=ReviewPageOut, summary="Edges waiting for a steward")

@@ -1,5 +1,6 @@
 """The stewards' page in a real headless Chromium against a live server: the review queue,
-the picture of the profile graph, approve and reject, and a key of the wrong role.
+the picture of the profile graph, approve and reject, a key of the wrong role, and its
+Content-Security-Policy (no page test may see the browser block anything).
 
 The browser is Debian's Chromium (``make browser`` installs it; ``IDGRAPH_CHROMIUM``
 names another), driven by Playwright. Without it these tests fail, they do not skip.
@@ -7,34 +8,18 @@ names another), driven by Playwright. Without it these tests fail, they do not s
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from browser_session import csp_violations, live_server, watch_csp
+from playwright.sync_api import Browser, Page, expect
 
 from api.app import create_app
 from identity.access import Role
 from identity.profile import Profile
 from identity.service import IdentityService
-
-CHROMIUM = Path(os.environ.get("IDGRAPH_CHROMIUM", "/usr/bin/chromium"))
-# As root on a machine without outside network: no sandbox, no background connections.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def observation(
@@ -59,18 +44,6 @@ ANN_ATTRIBUTES = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser` (or set IDGRAPH_CHROMIUM)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
 def held_service(embedded_service: IdentityService) -> IdentityService:
     """Ann's email with CRM number 1, then with CRM number 2: the per-source limit holds
@@ -85,32 +58,20 @@ def held_service(embedded_service: IdentityService) -> IdentityService:
 
 @pytest.fixture
 def base_url(held_service: IdentityService) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(held_service), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with live_server(create_app(held_service)) as url:
+        yield url
 
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """The stewards' page; a test that makes the browser block anything fails."""
     context = browser.new_context()
+    watch_csp(context)
     opened = context.new_page()
     opened.goto(f"{base_url}/steward")
     try:
         yield opened
+        assert csp_violations(opened) == []
     finally:
         context.close()
 
@@ -314,3 +275,41 @@ class TestEvidence:
         page.click("#explain-form button")
         expect(page.locator("#message")).to_contain_text("404:")
         expect(page.locator("#message")).to_contain_text("are not in one profile")
+
+
+class TestContentSecurityPolicy:
+    def test_allows_no_inline_script_or_style_but_the_pages_own(self, base_url: str) -> None:
+        response = httpx.get(f"{base_url}/steward")
+        policy = dict(
+            directive.strip().split(" ", 1)
+            for directive in response.headers["content-security-policy"].split(";")
+        )
+        assert "unsafe-inline" not in response.headers["content-security-policy"]
+        assert policy["default-src"] == "'none'"
+        assert policy["script-src"].startswith("'sha256-")
+        assert policy["style-src"].startswith("'sha256-")
+        assert " " not in policy["script-src"] and " " not in policy["style-src"]
+
+    def test_a_stewards_work_runs_without_the_browser_blocking_anything(
+        self, page: Page, held_service: IdentityService
+    ) -> None:
+        press_on_the_first_queued_edge(page, held_service, "Show")
+        expect(page.locator("#picture .edge.status-held")).to_have_count(1)
+        page.locator("#queue tbody tr").first.get_by_role("button", name="Evidence").click()
+        expect(page.locator("#evidence .edge-evidence")).to_have_count(1)
+        decide_the_only_queued_edge(page, held_service, "Approve", "Approved")
+        assert csp_violations(page) == []
+
+    def test_a_script_put_into_the_page_is_blocked(self, page: Page) -> None:
+        """The check above can see a violation: an inline script added to the page (as an
+        injection would) is blocked and reported."""
+        page.evaluate(
+            """() => {
+                const s = document.createElement("script");
+                s.textContent = "window.injected = true";
+                document.body.appendChild(s);
+            }"""
+        )
+        assert page.evaluate("window.injected === undefined")
+        assert [v.split(" ")[0] for v in csp_violations(page)] == ["script-src-elem"]
+        page.evaluate("window.cspViolations.length = 0")

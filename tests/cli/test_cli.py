@@ -4,6 +4,7 @@ SIGKILL part-way and run again, which must end exactly like one clean load."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,6 +213,21 @@ class TestLoad:
         assert len(exported.splitlines()) == 3
         assert first.splitlines()[0] == again.splitlines()[0]
         assert again.splitlines()[1].startswith("profiles created 0, merged 0;")
+
+    def test_an_operator_is_told_how_many_erased_identifiers_were_suppressed(
+        self, cli: Cli, tmp_path: Path
+    ) -> None:
+        """Unlike an HTTP loader's answer (tests/api/test_ingest_answers.py), the
+        operator's summary keeps the counts."""
+        source = ndjson(tmp_path / "ann.ndjson", [MIXED[0]])
+        cli.load(source)
+        cli.run("erase", "--identifier", "email", "ann@example.com")
+
+        again = cli.load(source)
+
+        assert again.splitlines()[1].startswith(
+            "profiles created 0, merged 0; identifiers suppressed (erased before) 1;"
+        )
 
     def test_the_default_reject_file_is_beside_the_input(self, cli: Cli, tmp_path: Path) -> None:
         source = ndjson(tmp_path / "two.ndjson", [MIXED[0], MIXED[1]])
@@ -585,36 +602,7 @@ class TestServe:
         key = cli.run("keys", "create", "--role", "reader").stdout.splitlines()[-1]
         config = tmp_path / "idgraph.toml"
         config.write_text("key_cache_seconds = 0.5\n", encoding="utf-8")
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            cli.command(
-                "--config",
-                config,
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--no-access-log",
-            ),
-            env=cli.env(),
-            cwd=cli.workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + TIMEOUT
-            while True:
-                try:
-                    if _get(f"{base}/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "the server did not answer"
-                time.sleep(0.2)
+        with served(cli, "--workers", "2", "--no-access-log", config=config) as base:
             lookup = f"{base}/v1/lookup?type=email&value=ANN@example.com"
             answers = [_get(lookup, key) for _ in range(20)]
             assert {status for status, _ in answers} == {200}
@@ -633,10 +621,61 @@ class TestServe:
             cli.run("keys", "revoke", digest)
             time.sleep(0.6)
             assert {_get(lookup, key)[0] for _ in range(10)} == {401}
-        finally:
-            server.send_signal(signal.SIGINT)
-            _, errors = server.communicate(timeout=TIMEOUT)
-        assert server.returncode == 0, errors
+
+    def test_the_access_log_names_route_templates_never_values(
+        self, cli: Cli, tmp_path: Path
+    ) -> None:
+        cli.load(ndjson(tmp_path / "ann.ndjson", [obs(("email", "ann@example.com"))]))
+        key = cli.run("keys", "create", "--role", "reader").stdout.splitlines()[-1]
+        log: list[str] = []
+        with served(cli, output=log) as base:
+            found = _get(f"{base}/v1/lookup?type=email&value=ann%40example.com", key)
+            profile_id = json.loads(found[1])["id"]
+            fetched = _get(f"{base}/v1/profiles/{profile_id}", key)
+            assert (found[0], fetched[0]) == (200, 200)
+        (out,) = log
+        assert [line.split()[1:4] for line in out.splitlines() if "/v1/" in line] == [
+            ["GET", "/v1/lookup", "200"],
+            ["GET", "/v1/profiles/{profile_id}", "200"],
+        ]
+        assert "ann" not in out and profile_id not in out
+
+
+@contextlib.contextmanager
+def served(
+    cli: Cli, *args: str, config: Path | None = None, output: list[str] | None = None
+) -> Iterator[str]:
+    """``idgraph [--config CONFIG] serve ARGS`` on a free port until the block ends (then
+    SIGINT, and it must exit cleanly); yields its base URL. ``output``: gets what it wrote
+    to standard output (its access log)."""
+    port = _free_port()
+    configured = ["--config", config] if config else []
+    server = subprocess.Popen(
+        cli.command(*configured, "serve", "--port", str(port), *args),
+        env=cli.env(),
+        cwd=cli.workdir,
+        stdout=subprocess.DEVNULL if output is None else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                if _get(f"http://127.0.0.1:{port}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, "the server did not answer"
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, errors = server.communicate(timeout=TIMEOUT)
+    assert server.returncode == 0, errors
+    if output is not None:
+        output.append(out)
 
 
 class TestExportToAClosedPipe:

@@ -13,17 +13,19 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from identity.consent import ConsentStatus
-from identity.errors import IdentifierRefused, ObservationRejected, Refusal
+from identity.errors import Flag, IdentifierRefused, ObservationRejected, Refusal
 from identity.identifiers import Identifier, IdentifierNormalizer
+from identity.input_rules import data_time, lies_ahead, proof_json, source_name
+from identity.lookalikes import lookalike_warnings
 from identity.settings import Settings
-from identity.timeutil import format_timestamp, parse_timestamp
 
 KNOWN_ATTRIBUTES = (
     "first_name",
@@ -38,13 +40,14 @@ KNOWN_ATTRIBUTES = (
     "region",
     "country",
 )
-_SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Observation IDs were made with ``json.dumps(..., separators=(",", ":"),
 # ensure_ascii=False)``: the same text from one encoder instead of a new one per call.
 _observation_id_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_ATTRIBUTE_LENGTH = 256
-_FUTURE_SLACK = timedelta(days=1)
+# C0 and C1 controls and DEL (tabs and newlines are collapsed to spaces before this).
+_MAX_INTEGER_BITS = 800  # about 240 decimal digits
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +142,14 @@ def _restored_observation(
 
 @dataclass(frozen=True, slots=True)
 class ParsedObservation:
+    """``refusals``: the parts dropped; ``warnings``: parts stored but worth a look."""
+
     observation: Observation
     refusals: tuple[Refusal, ...] = ()
+    warnings: tuple[Flag, ...] = ()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return ParsedObservation, (self.observation, self.refusals)
+        return ParsedObservation, (self.observation, self.refusals, self.warnings)
 
 
 class ObservationParser:
@@ -151,6 +157,7 @@ class ObservationParser:
         self._settings = settings
         self._normalizer = normalizer or IdentifierNormalizer(settings)
         self._purposes = frozenset(settings.purposes)
+        self._max_proof_bytes = settings.max_proof_bytes
 
     @property
     def normalizer(self) -> IdentifierNormalizer:
@@ -167,30 +174,33 @@ class ObservationParser:
                 "authenticated", authenticated, "authenticated.boolean", "must be true or false"
             )
         refusals: list[Refusal] = []
-        identifiers = self._identifiers(data.get("identifiers", _MISSING), refusals)
+        warnings: list[Flag] = []
+        identifiers = self._identifiers(data.get("identifiers", _MISSING), refusals, warnings)
         attributes = self._attributes(data.get("attributes"), refusals)
         consent = self._consent(data.get("consent"), observed_at, identifiers, refusals)
-        observation = Observation(
-            source=source,
-            observed_at=observed_at,
-            identifiers=identifiers,
-            authenticated=authenticated,
-            attributes=attributes,
-            consent=consent,
-        )
-        return ParsedObservation(observation, tuple(refusals))
+        try:
+            observation = Observation(
+                source=source,
+                observed_at=observed_at,
+                identifiers=identifiers,
+                authenticated=authenticated,
+                attributes=attributes,
+                consent=consent,
+            )
+        except UnicodeEncodeError:
+            # Only a caller that skips ``identity.strict_json`` can pass a lone surrogate.
+            raise _reject(
+                "observation", "(text with a lone surrogate)", "observation.unicode", "not UTF-8"
+            ) from None
+        return ParsedObservation(observation, tuple(refusals), tuple(warnings))
 
     def _source(self, value: object) -> str:
         if value is None:
             raise _reject("source", value, "source.required", "every observation names its source")
-        if not isinstance(value, str) or not _SOURCE.fullmatch(value.strip()):
-            raise _reject(
-                "source",
-                value,
-                "source.format",
-                "letters, digits, '_', '.', '-' only, at most 64 characters",
-            )
-        return value.strip().lower()
+        checked = source_name(value, "source", "source.format")
+        if isinstance(checked, Refusal):
+            raise ObservationRejected([checked])
+        return checked
 
     def _observed_at(self, value: object) -> str:
         if value is None:
@@ -200,24 +210,18 @@ class ObservationParser:
                 "observed_at.required",
                 "every observation says when it was made",
             )
-        if not isinstance(value, str):
-            raise _reject("observed_at", value, "observed_at.iso8601", "must be an ISO 8601 string")
-        try:
-            moment = parse_timestamp(value)
-        except ValueError:
-            raise _reject(
-                "observed_at",
-                value,
-                "observed_at.iso8601",
-                "must be an ISO 8601 time such as 2026-01-02T03:04:05Z",
-            ) from None
-        if moment > datetime.now(UTC) + _FUTURE_SLACK:
+        checked = data_time(value, "observed_at", "observed_at.iso8601", "observed_at.range")
+        if isinstance(checked, Refusal):
+            raise ObservationRejected([checked])
+        if lies_ahead(checked):
             raise _reject(
                 "observed_at", value, "observed_at.not_future", "lies more than a day in the future"
             )
-        return format_timestamp(moment)
+        return checked
 
-    def _identifiers(self, value: object, refusals: list[Refusal]) -> tuple[Identifier, ...]:
+    def _identifiers(
+        self, value: object, refusals: list[Refusal], warnings: list[Flag]
+    ) -> tuple[Identifier, ...]:
         if value is _MISSING:
             raise _reject(
                 "identifiers",
@@ -253,6 +257,10 @@ class ObservationParser:
             except IdentifierRefused as e:
                 refusals.extend(e.refusals)
                 continue
+            warnings.extend(
+                Flag(f"{where}.value", identifier.value, rule, message)
+                for rule, message in lookalike_warnings(identifier.value)
+            )
             found[identifier.key] = identifier
         if not found:
             reasons = "; ".join(str(r) for r in refusals) or "the list is empty"
@@ -302,14 +310,35 @@ class ObservationParser:
                     )
                 )
                 continue
+            if isinstance(raw, float) and not math.isfinite(raw):
+                refusals.append(
+                    Refusal(
+                        f"attributes.{name}",
+                        str(raw),
+                        "attributes.finite",
+                        "must be a finite number",
+                    )
+                )
+                continue
+            if isinstance(raw, int) and raw.bit_length() > _MAX_INTEGER_BITS:
+                # Checked before ``str``: Python refuses to write out a huge integer.
+                refusals.append(
+                    Refusal(
+                        f"attributes.{name}",
+                        f"an integer of {raw.bit_length():,} bits",
+                        "attributes.text",
+                        f"at most {_MAX_ATTRIBUTE_LENGTH} characters",
+                    )
+                )
+                continue
             text = " ".join(str(raw).split())
-            if "\x00" in text or len(text) > _MAX_ATTRIBUTE_LENGTH:
+            if len(text) > _MAX_ATTRIBUTE_LENGTH or _CONTROL.search(text):
                 refusals.append(
                     Refusal(
                         f"attributes.{name}",
                         text[:64],
                         "attributes.text",
-                        f"at most {_MAX_ATTRIBUTE_LENGTH} characters, no NUL",
+                        f"at most {_MAX_ATTRIBUTE_LENGTH} characters, no control characters",
                     )
                 )
                 continue
@@ -334,6 +363,14 @@ class ObservationParser:
                 Refusal("consent", _kind(value), "consent.list", "must be a JSON array")
             )
             return ()
+        limit = self._settings.max_consent_per_observation
+        if len(value) > limit:
+            raise _reject(
+                "consent",
+                len(value),
+                "consent.max_items",
+                f"at most {limit} consent statements in one observation",
+            )
         keys = {i.key for i in identifiers}
         claims: list[ConsentClaim] = []
         for index, item in enumerate(value):
@@ -342,7 +379,7 @@ class ObservationParser:
                 refusals.append(Refusal(where, item, "consent.object", "must be a JSON object"))
                 continue
             purpose = item.get("purpose")
-            if purpose not in self._purposes:
+            if not isinstance(purpose, str) or purpose not in self._purposes:
                 refusals.append(
                     Refusal(
                         f"{where}.purpose",
@@ -366,23 +403,14 @@ class ObservationParser:
                 continue
             at = observed_at
             if item.get("at") is not None:
-                try:
-                    at = format_timestamp(parse_timestamp(str(item["at"])))
-                except ValueError:
-                    refusals.append(
-                        Refusal(f"{where}.at", item["at"], "consent.at", "must be an ISO 8601 time")
-                    )
+                checked = data_time(item["at"], f"{where}.at", "consent.at", "consent.at_range")
+                if isinstance(checked, Refusal):
+                    refusals.append(checked)
                     continue
-            proof = item.get("proof", {})
-            if not isinstance(proof, Mapping):
-                refusals.append(
-                    Refusal(
-                        f"{where}.proof",
-                        proof,
-                        "consent.proof",
-                        "must be a JSON object (form, document version, basis)",
-                    )
-                )
+                at = checked
+            proof = proof_json(item.get("proof", {}), f"{where}.proof", self._max_proof_bytes)
+            if isinstance(proof, Refusal):
+                refusals.append(proof)
                 continue
             subject = item.get("subject")
             subject_key: str | None = None
@@ -420,7 +448,7 @@ class ObservationParser:
                     purpose,
                     status,
                     at,
-                    json.dumps(dict(proof), sort_keys=True, ensure_ascii=False),
+                    proof,
                 )
             )
         return tuple(claims)

@@ -22,15 +22,29 @@ def format_timestamp(moment: datetime) -> str:
     )
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+"""No data time (observation, consent statement) lies before this: an earlier one is a
+placeholder or a mistake, and near year 1 an offset moves it out of the calendar."""
+
+
+class OutsideTheCalendar(ValueError):
+    """A well-formed time that its offset moves before year 1 or past year 9999 in UTC
+    (``0001-01-01T00:00:00+14:00``)."""
+
+
 def parse_timestamp(text: str) -> datetime:
-    """Parse ISO 8601; a time without an offset is taken as UTC. Raises ValueError."""
+    """Parse ISO 8601; a time without an offset is taken as UTC. Raises ValueError (and
+    its ``OutsideTheCalendar`` for a time that has no UTC equivalent)."""
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
     moment = datetime.fromisoformat(cleaned)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as e:
+        raise OutsideTheCalendar(f"{text!r} lies outside the calendar in UTC") from e
 
 
 def utc_now() -> str:

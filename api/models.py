@@ -136,10 +136,18 @@ class RejectionOut(BaseModel):
     refusals: list[RefusalOut]
 
 
+class IngestWarningOut(RefusalOut):
+    index: int = Field(description="the accepted item's position, as in rejections")
+
+
 class IngestOut(BaseModel):
     accepted: int
     rejected: int
     rejections: list[RejectionOut]
+    warnings: list[IngestWarningOut] = Field(
+        description="accepted and stored, but worth a look: look-alike identifiers"
+        " (identifier.mixed_script, identifier.confusable, ...)"
+    )
     profiles_created: int
     profiles_merged: int
     identifiers_suppressed: int = Field(

@@ -4,16 +4,19 @@
 a single field, and one undecodable byte spoil the rest of a text buffer. Here each
 physical line is decoded on its own (UTF-8, a byte order mark on the first line dropped)
 and fed to the reader one by one; a record that fails (unreadable, more than
-``MAX_RECORD_LINES`` lines, or the wrong number of cells) is refused at its first line,
-and the lines after that one are read again as records of their own, so every good line
-after a broken one still loads.
+``MAX_RECORD_LINES`` lines, the wrong number of cells, or a line break in a column that
+never holds one) is refused at its first line, and the lines after that one are read
+again as records of their own, so a good line after a broken one still loads. (An
+unclosed quote that happens to swallow whole lines into one column that may hold line
+breaks, and to end with the header's number of cells, is the one case CSV itself
+cannot tell from a real record.)
 """
 
 from __future__ import annotations
 
 import csv
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterator
 from typing import IO
 
 from identity.errors import Refusal
@@ -74,13 +77,17 @@ class _LineFeed:
         self._again.extendleft(reversed(self._record[1:]))
 
 
-def csv_records(stream: IO[bytes]) -> Iterator[tuple[int, list[str] | Refusal]]:
+def csv_records(
+    stream: IO[bytes], breaks_allowed: Callable[[list[str]], Container[int]]
+) -> Iterator[tuple[int, list[str] | Refusal]]:
     """Each record's first line number with its cells (the first record is the header),
-    or the refusal of a broken record. Cell counts are checked against the header;
-    blank records are passed on as they are."""
+    or the refusal of a broken record. Cell counts are checked against the header, and
+    line breaks against ``breaks_allowed(header)``: the positions of the columns that may
+    hold them. Blank records are passed on as they are."""
     feed = _LineFeed(stream)
     reader = csv.reader(feed)
     width: int | None = None
+    may_break: Container[int] = ()
     while True:
         feed.start_record()
         try:
@@ -100,6 +107,11 @@ def csv_records(stream: IO[bytes]) -> Iterator[tuple[int, list[str] | Refusal]]:
             continue
         if width is None:
             width = len(cells)
+            may_break = breaks_allowed(cells)
+        elif any(("\n" in c or "\r" in c) and i not in may_break for i, c in enumerate(cells)):
+            yield feed.first_line, _unclosed(feed.first_line, feed.last_line)
+            feed.read_again_after_first()
+            continue
         elif len(cells) != width and any(c.strip() for c in cells):
             yield (
                 feed.first_line,
@@ -127,8 +139,8 @@ def _unclosed(first: int, last: int) -> Refusal:
         "line",
         f"lines {first} to {last}",
         "line.csv",
-        f"a quoted field is not closed within {MAX_RECORD_LINES} lines,"
-        " or before a line that cannot be read",
+        f"a quoted field is not closed within {MAX_RECORD_LINES} lines, before a line"
+        " that cannot be read, or before a line break in a column that holds none",
     )
 
 

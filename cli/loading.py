@@ -71,7 +71,11 @@ def _csv_lines(
 ) -> Iterator[tuple[int, object | Refusal]]:
     from cli.csv_mapping import CsvMapping
 
-    records = csv_records(stream)
+    def attribute_columns(header: list[str]) -> set[int]:
+        attributes = CsvMapping.from_header(header, identifier_types).attributes
+        return {i for i, column in enumerate(header) if column in attributes}
+
+    records = csv_records(stream, attribute_columns)
     for number, header in records:
         if isinstance(header, Refusal):
             yield number, header

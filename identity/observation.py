@@ -45,8 +45,8 @@ _ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # ensure_ascii=False)``: the same text from one encoder instead of a new one per call.
 _observation_id_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_ATTRIBUTE_LENGTH = 256
-# C0 and C1 controls and DEL (tabs and newlines are collapsed to spaces before this).
 _MAX_INTEGER_BITS = 800  # about 240 decimal digits
+# C0 and C1 controls and DEL (tabs and newlines are collapsed to spaces before this).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -285,6 +285,14 @@ class ObservationParser:
                 Refusal("attributes", _kind(value), "attributes.object", "must be a JSON object")
             )
             return {}
+        limit = self._settings.max_attributes_per_observation
+        if len(value) > limit:
+            raise _reject(
+                "attributes",
+                len(value),
+                "attributes.max_items",
+                f"at most {limit} attributes in one observation",
+            )
         attributes: dict[str, str] = {}
         today = datetime.now(UTC).date()
         for name, raw in value.items():

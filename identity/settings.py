@@ -80,6 +80,7 @@ class Settings:
     purposes: tuple[str, ...] = DEFAULT_PURPOSES
     max_identifiers_per_observation: int = 20
     max_consent_per_observation: int = 50
+    max_attributes_per_observation: int = 64
     max_proof_bytes: int = 4096
     """Largest consent proof, in bytes of its canonical JSON: a proof names how consent
     was captured (form, document version, basis); the document itself belongs elsewhere."""
@@ -137,6 +138,7 @@ class Settings:
             "batch_size",
             "max_identifiers_per_observation",
             "max_consent_per_observation",
+            "max_attributes_per_observation",
             "max_proof_bytes",
         ):
             if getattr(self, name) < 1:

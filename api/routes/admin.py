@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 
 from api.auth import Service, authorize
+from api.json_body import StrictJsonRoute
 from api.models import (
     KEYED_ERRORS,
     NOT_FOUND,
@@ -23,6 +24,7 @@ router = APIRouter(
     tags=["admin"],
     dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
+    route_class=StrictJsonRoute,
 )
 
 

@@ -8,7 +8,7 @@ transaction, so a request either stores all of them or (503) none.
 
 from __future__ import annotations
 
-import json
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -16,16 +16,19 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Service, authorize
 from api.errors import ApiError
+from api.json_body import StrictJsonRoute
 from api.metrics import Metrics
 from api.models import KEYED_ERRORS, MAX_BATCH, IngestOut
 from identity.errors import InputRefused, Refusal
 from identity.service import IdentityService, IngestReport
+from identity.strict_json import ndjson_documents
 
 router = APIRouter(
     prefix="/v1",
     tags=["ingest"],
     dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
+    route_class=StrictJsonRoute,
 )
 NDJSON = "application/x-ndjson"
 _OBSERVATION_EXAMPLE = {
@@ -70,7 +73,7 @@ async def bulk(service: Service, request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body.strip():
         raise InputRefused([Refusal("body", "", "body.missing", "send one observation a line")])
-    lines = _ndjson_items(body)
+    lines = list(ndjson_documents(io.BytesIO(body)))
     return await run_in_threadpool(_ingest, service, request, lines)
 
 
@@ -81,18 +84,3 @@ def _ingest(
     metrics: Metrics = request.app.state.metrics
     metrics.ingested(report.accepted, len(report.rejections), report.outcome)
     return report.to_dict()
-
-
-def _ndjson_items(body: bytes) -> list[tuple[int, object]]:
-    items: list[tuple[int, object]] = []
-    for number, raw in enumerate(body.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            items.append((number, json.loads(raw.decode("utf-8"))))
-        except UnicodeDecodeError as e:
-            items.append((number, Refusal("line", repr(raw[:80]), "line.utf8", f"not UTF-8: {e}")))
-        except json.JSONDecodeError as e:
-            text = raw.decode("utf-8").strip()[:200]
-            items.append((number, Refusal("line", text, "line.json", f"not JSON: {e}")))
-    return items

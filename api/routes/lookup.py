@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Service, authorize
 from api.errors import ApiError
+from api.json_body import StrictJsonRoute
 from api.models import (
     KEYED_ERRORS,
     MAX_BATCH,
@@ -35,6 +36,7 @@ router = APIRouter(
     tags=["lookup"],
     dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
+    route_class=StrictJsonRoute,
 )
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Caller, Service, authorize
+from api.json_body import StrictJsonRoute
 from api.metrics import AppMetrics, Metrics
 from api.models import (
     KEYED_ERRORS,
@@ -33,6 +34,7 @@ router = APIRouter(
     tags=["stewardship"],
     dependencies=[Depends(authorize)],
     responses=KEYED_ERRORS,
+    route_class=StrictJsonRoute,
 )
 
 

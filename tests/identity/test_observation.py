@@ -234,6 +234,11 @@ class TestParseRejectsTheWholeObservation:
                 id="more consent statements than one observation may carry",
             ),
             pytest.param(
+                observation(attributes={f"a{n}": "x" for n in range(65)}),
+                [("attributes", 65, "attributes.max_items")],
+                id="more attributes than one observation may carry",
+            ),
+            pytest.param(
                 observation(authenticated="true"),
                 [("authenticated", "true", "authenticated.boolean")],
                 id="authenticated is the string true",

@@ -20,10 +20,10 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
+from api.json_body import StrictJsonRoute
 from api.metrics import ADMITTED_SCOPE, KEY_SCOPE, Metrics
 from api.models import KEYED_ERRORS
 from api.rate_limits import RateLimiter, retry_after
@@ -93,10 +93,11 @@ async def admit(request: Request, credentials: HTTPAuthorizationCredentials | No
     return key
 
 
-class KeyFirstRoute(APIRoute):
+class KeyFirstRoute(StrictJsonRoute):
     """A keyed route that admits the caller before FastAPI reads and parses the body: a
     request without a valid key, of a role the route refuses, or over its rate limit is
-    answered without a byte of its body read."""
+    answered without a byte of its body read; the body of an admitted one is read
+    strictly (``StrictJsonRoute``)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from graph.store import STORE_FULL, StoreError
-from identity.errors import InputRefused, NotFound
+from identity.errors import InputRefused, NotFound, Refusal
 
 log = logging.getLogger("idgraph.api")
 
@@ -25,13 +25,19 @@ class ApiError(Exception):
     """An answer decided by the HTTP layer itself (auth, limits)."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        refusals: list[Refusal] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.refusals = refusals
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
@@ -66,6 +72,12 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        if exc.refusals:
+            return JSONResponse(
+                error_body(exc.code, exc.message, refusals=[r.to_dict() for r in exc.refusals]),
+                status_code=exc.status,
+                headers=exc.headers,
+            )
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(InputRefused)

@@ -136,6 +136,10 @@ class RejectionOut(BaseModel):
     refusals: list[RefusalOut]
 
 
+class IngestWarningOut(RefusalOut):
+    index: int = Field(description="the accepted item's position, as in rejections")
+
+
 class IngestOut(BaseModel):
     """The counts after ``rejections`` are given only to a key whose role may also look
     identifiers up (admin): with them a loader could tell a known, an unknown and an
@@ -144,6 +148,10 @@ class IngestOut(BaseModel):
     accepted: int
     rejected: int
     rejections: list[RejectionOut]
+    warnings: list[IngestWarningOut] = Field(
+        description="accepted and stored, but worth a look: look-alike identifiers"
+        " (identifier.mixed_script, identifier.confusable, ...)"
+    )
     profiles_created: int | None = None
     profiles_merged: int | None = None
     identifiers_suppressed: int | None = Field(

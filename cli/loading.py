@@ -12,8 +12,6 @@ the same line for line, only sooner.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 import sys
@@ -23,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from cli.csv_rows import csv_records
 from cli.worker_iteration import can_fork, iterate_in_worker
-from identity.errors import ObservationRejected, Refusal
+from identity.errors import Finding, ObservationRejected, Refusal
 from identity.observation import Observation, ParsedObservation
 from identity.service import IdentityService
+from identity.strict_json import ndjson_documents
 
 FORMATS = ("ndjson", "csv")
 # Below this size a load is over before a second process pays off.
@@ -45,6 +45,8 @@ class LoadReport:
     profiles_created: int = 0
     profiles_merged: int = 0
     identifiers_suppressed: int = 0
+    identifiers_flagged: int = 0
+    """Stored, but look-alikes (``identity.lookalikes``): in the reject file as warnings."""
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +58,7 @@ class LoadReport:
             "profiles_created": self.profiles_created,
             "profiles_merged": self.profiles_merged,
             "identifiers_suppressed": self.identifiers_suppressed,
+            "identifiers_flagged": self.identifiers_flagged,
         }
 
 
@@ -63,57 +66,31 @@ def detect_format(path: Path) -> str:
     return "csv" if path.suffix.lower() in (".csv", ".tsv") else "ndjson"
 
 
-def _ndjson_lines(stream: IO[bytes]) -> Iterator[tuple[int, object | Refusal]]:
-    for number, raw in enumerate(stream, start=1):
-        if not raw.strip():
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield number, Refusal("line", repr(raw[:80]), "line.utf8", f"not UTF-8: {e}")
-            continue
-        try:
-            yield number, json.loads(text)
-        except json.JSONDecodeError as e:
-            yield number, Refusal("line", text.strip()[:200], "line.json", f"not JSON: {e}")
-
-
 def _csv_lines(
     stream: IO[bytes], identifier_types: tuple[str, ...], warnings: list[str]
 ) -> Iterator[tuple[int, object | Refusal]]:
     from cli.csv_mapping import CsvMapping
 
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader)
-    except StopIteration:
+    def attribute_columns(header: list[str]) -> set[int]:
+        attributes = CsvMapping.from_header(header, identifier_types).attributes
+        return {i for i, column in enumerate(header) if column in attributes}
+
+    records = csv_records(stream, attribute_columns)
+    for number, header in records:
+        if isinstance(header, Refusal):
+            yield number, header
+            continue
+        break
+    else:
         return
     mapping = CsvMapping.from_header(header, identifier_types)
     if mapping.ignored:
         warnings.append(f"ignored columns: {', '.join(mapping.ignored)}")
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError) as e:
-            yield reader.line_num, Refusal("line", "", "line.csv", f"not readable CSV: {e}")
-            continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            yield (
-                reader.line_num,
-                Refusal(
-                    "line",
-                    ",".join(row)[:200],
-                    "line.columns",
-                    f"{len(row)} cells, the header has {len(header)}",
-                ),
-            )
-            continue
-        yield reader.line_num, mapping.to_observation(dict(zip(header, row, strict=True)))
+    for number, row in records:
+        if isinstance(row, Refusal):
+            yield number, row
+        elif any(cell.strip() for cell in row):
+            yield number, mapping.to_observation(dict(zip(header, row, strict=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +124,7 @@ def parsed_lines(
         lines = (
             _csv_lines(stream, service.normalizer.types, warnings)
             if file_format == "csv"
-            else _ndjson_lines(stream)
+            else ndjson_documents(stream)
         )
         for number, item in lines:
             if warnings:
@@ -228,9 +205,12 @@ def _observation_chunks(
             report.lines_rejected += 1
             report.identifiers_refused += _identifiers_among(line.refusals)
             continue
-        if line.parsed.refusals:
-            _write_reject(rejects, line.number, "accepted_in_part", line.parsed.refusals)
-            report.identifiers_refused += _identifiers_among(line.parsed.refusals)
+        refusals, warnings = line.parsed.refusals, line.parsed.warnings
+        if refusals or warnings:
+            status = "accepted_in_part" if refusals else "accepted_with_warnings"
+            _write_reject(rejects, line.number, status, refusals, warnings)
+            report.identifiers_refused += _identifiers_among(refusals)
+            report.identifiers_flagged += len({w.field for w in warnings})
         chunk.append(line.parsed.observation)
         report.observations_accepted += 1
         in_batch += 1
@@ -265,15 +245,21 @@ def _identifiers_among(refusals: Sequence[Refusal]) -> int:
     return sum(1 for r in refusals if r.field.startswith("identifiers["))
 
 
-def _write_reject(rejects: IO[str], line: int, status: str, refusals: Sequence[Refusal]) -> None:
-    rejects.write(
-        json.dumps(
-            {"line": line, "status": status, "refusals": [r.to_dict() for r in refusals]},
-            ensure_ascii=False,
-            default=str,
-        )
-        + "\n"
-    )
+def _write_reject(
+    rejects: IO[str],
+    line: int,
+    status: str,
+    refusals: Sequence[Refusal],
+    warnings: Sequence[Finding] = (),
+) -> None:
+    entry: dict[str, object] = {
+        "line": line,
+        "status": status,
+        "refusals": [r.to_dict() for r in refusals],
+    }
+    if warnings:
+        entry["warnings"] = [w.to_dict() for w in warnings]
+    rejects.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
 
 
 class ProgressBar:

@@ -160,6 +160,11 @@ def _load(service: IdentityService, settings: Settings, args: argparse.Namespace
         f"lines read {summary['lines_read']:,}, observations accepted"
         f" {summary['observations_accepted']:,}, identifiers refused"
         f" {summary['identifiers_refused']:,}, lines rejected {summary['lines_rejected']:,}"
+        + (
+            f", identifiers flagged as look-alikes {report.identifiers_flagged:,}"
+            if report.identifiers_flagged
+            else ""
+        )
     )
     print(
         f"profiles created {report.profiles_created:,}, merged {report.profiles_merged:,};"

@@ -163,7 +163,7 @@ def _unknown(purpose: str) -> EffectiveConsent:
 
 
 def dated_too_late(field: str, value: object) -> Refusal:
-    """The refusal of a statement dated beyond ``timeutil.beyond_tomorrow``."""
+    """The refusal of a statement dated beyond ``input_rules.lies_ahead``."""
     return Refusal(
         field,
         value,

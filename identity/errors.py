@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why one input item was refused: the field, the value as received and the rule."""
+class Finding:
+    """A rule's verdict on one input item: the field, the value and the rule."""
 
     field: str
     value: object
@@ -24,6 +24,17 @@ class Refusal:
 
     def __str__(self) -> str:
         return f"{self.field}={self.value!r}: {self.message} [{self.rule}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal(Finding):
+    """Why one input item was refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flag(Finding):
+    """A warning: an item accepted and stored, with a trait worth a person's look (a
+    look-alike identifier)."""
 
 
 class IdgraphError(Exception):

@@ -59,6 +59,7 @@ _PLATFORM = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
 _HANDLE = re.compile(r"[\w.\-]{1,100}")
 _SOURCE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalize_cookie(raw: str) -> str:
@@ -70,8 +71,17 @@ def normalize_cookie(raw: str) -> str:
     return value
 
 
+def compatibility_folded(raw: str) -> str:
+    """NFKC: fullwidth and halfwidth forms, ligatures and styled letters (U+FF50
+    FULLWIDTH LATIN SMALL LETTER P, U+FB01 LATIN SMALL LIGATURE FI, U+1D41A MATHEMATICAL
+    BOLD SMALL A) become the plain characters they stand for. For the types whose values
+    a person types (emails, handles, device IDs); never for opaque tokens (cookies,
+    customer IDs, custom types), whose every code point is the value."""
+    return raw if raw.isascii() else unicodedata.normalize("NFKC", raw)
+
+
 def normalize_device(raw: str) -> str:
-    value = raw.strip().strip("{}").lower()
+    value = compatibility_folded(raw).strip().strip("{}").lower()
     if not _UUID.fullmatch(value):
         raise RuleBroken(
             "device.uuid", "a device ID (IDFA, GAID, vendor ID) must be a UUID: 32 hex digits"
@@ -87,7 +97,7 @@ def normalize_device(raw: str) -> str:
 
 def normalize_email(raw: str) -> str:
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(compatibility_folded(raw).strip(), check_deliverability=False)
     except EmailNotValidError as e:
         raise RuleBroken("email.syntax", str(e)) from e
     return result.normalized.lower()
@@ -110,7 +120,7 @@ def make_phone_normalizer(default_region: str) -> Normalizer:
 
 
 def normalize_social(raw: str) -> str:
-    platform, slash, handle = raw.strip().partition("/")
+    platform, slash, handle = compatibility_folded(raw).strip().partition("/")
     platform = platform.strip().lower()
     handle = unicodedata.normalize("NFC", handle.strip().lstrip("@").lower())
     if not slash or not _PLATFORM.fullmatch(platform) or not _HANDLE.fullmatch(handle):
@@ -194,6 +204,12 @@ class IdentifierNormalizer:
         if not isinstance(raw, str):
             raise IdentifierRefused(
                 [Refusal(f"{field}.value", raw, "identifier.string", "the value must be a string")]
+            )
+        if not raw.isascii() and _SURROGATE.search(raw):
+            # The refusal goes into UTF-8 answers and files: the surrogate escaped.
+            shown = raw[:64].encode("utf-8", "backslashreplace").decode("utf-8")
+            raise IdentifierRefused(
+                [Refusal(f"{field}.value", shown, "identifier.unicode", "holds a lone surrogate")]
             )
         if len(raw) > self._settings.max_value_length:
             raise IdentifierRefused(

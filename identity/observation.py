@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from identity.consent import ConsentStatus, dated_too_late
-from identity.errors import IdentifierRefused, ObservationRejected, Refusal
+from identity.errors import Flag, IdentifierRefused, ObservationRejected, Refusal
 from identity.identifiers import Identifier, IdentifierNormalizer
+from identity.input_rules import data_time, lies_ahead, proof_json, source_name
+from identity.lookalikes import lookalike_warnings
 from identity.settings import Settings
-from identity.timeutil import beyond_tomorrow, format_timestamp, parse_timestamp
 
 KNOWN_ATTRIBUTES = (
     "first_name",
@@ -38,12 +40,14 @@ KNOWN_ATTRIBUTES = (
     "region",
     "country",
 )
-_SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Observation IDs were made with ``json.dumps(..., separators=(",", ":"),
 # ensure_ascii=False)``: the same text from one encoder instead of a new one per call.
 _observation_id_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_ATTRIBUTE_LENGTH = 256
+_MAX_INTEGER_BITS = 800  # about 240 decimal digits
+# C0 and C1 controls and DEL (tabs and newlines are collapsed to spaces before this).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +142,14 @@ def _restored_observation(
 
 @dataclass(frozen=True, slots=True)
 class ParsedObservation:
+    """``refusals``: the parts dropped; ``warnings``: parts stored but worth a look."""
+
     observation: Observation
     refusals: tuple[Refusal, ...] = ()
+    warnings: tuple[Flag, ...] = ()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return ParsedObservation, (self.observation, self.refusals)
+        return ParsedObservation, (self.observation, self.refusals, self.warnings)
 
 
 class ObservationParser:
@@ -150,6 +157,7 @@ class ObservationParser:
         self._settings = settings
         self._normalizer = normalizer or IdentifierNormalizer(settings)
         self._purposes = frozenset(settings.purposes)
+        self._max_proof_bytes = settings.max_proof_bytes
 
     @property
     def normalizer(self) -> IdentifierNormalizer:
@@ -166,30 +174,33 @@ class ObservationParser:
                 "authenticated", authenticated, "authenticated.boolean", "must be true or false"
             )
         refusals: list[Refusal] = []
-        identifiers = self._identifiers(data.get("identifiers", _MISSING), refusals)
+        warnings: list[Flag] = []
+        identifiers = self._identifiers(data.get("identifiers", _MISSING), refusals, warnings)
         attributes = self._attributes(data.get("attributes"), refusals)
         consent = self._consent(data.get("consent"), observed_at, identifiers, refusals)
-        observation = Observation(
-            source=source,
-            observed_at=observed_at,
-            identifiers=identifiers,
-            authenticated=authenticated,
-            attributes=attributes,
-            consent=consent,
-        )
-        return ParsedObservation(observation, tuple(refusals))
+        try:
+            observation = Observation(
+                source=source,
+                observed_at=observed_at,
+                identifiers=identifiers,
+                authenticated=authenticated,
+                attributes=attributes,
+                consent=consent,
+            )
+        except UnicodeEncodeError:
+            # Only a caller that skips ``identity.strict_json`` can pass a lone surrogate.
+            raise _reject(
+                "observation", "(text with a lone surrogate)", "observation.unicode", "not UTF-8"
+            ) from None
+        return ParsedObservation(observation, tuple(refusals), tuple(warnings))
 
     def _source(self, value: object) -> str:
         if value is None:
             raise _reject("source", value, "source.required", "every observation names its source")
-        if not isinstance(value, str) or not _SOURCE.fullmatch(value.strip()):
-            raise _reject(
-                "source",
-                value,
-                "source.format",
-                "letters, digits, '_', '.', '-' only, at most 64 characters",
-            )
-        return value.strip().lower()
+        checked = source_name(value, "source", "source.format")
+        if isinstance(checked, Refusal):
+            raise ObservationRejected([checked])
+        return checked
 
     def _observed_at(self, value: object) -> str:
         if value is None:
@@ -199,24 +210,18 @@ class ObservationParser:
                 "observed_at.required",
                 "every observation says when it was made",
             )
-        if not isinstance(value, str):
-            raise _reject("observed_at", value, "observed_at.iso8601", "must be an ISO 8601 string")
-        try:
-            moment = parse_timestamp(value)
-        except ValueError:
-            raise _reject(
-                "observed_at",
-                value,
-                "observed_at.iso8601",
-                "must be an ISO 8601 time such as 2026-01-02T03:04:05Z",
-            ) from None
-        if beyond_tomorrow(moment):
+        checked = data_time(value, "observed_at", "observed_at.iso8601", "observed_at.range")
+        if isinstance(checked, Refusal):
+            raise ObservationRejected([checked])
+        if lies_ahead(checked):
             raise _reject(
                 "observed_at", value, "observed_at.not_future", "lies more than a day in the future"
             )
-        return format_timestamp(moment)
+        return checked
 
-    def _identifiers(self, value: object, refusals: list[Refusal]) -> tuple[Identifier, ...]:
+    def _identifiers(
+        self, value: object, refusals: list[Refusal], warnings: list[Flag]
+    ) -> tuple[Identifier, ...]:
         if value is _MISSING:
             raise _reject(
                 "identifiers",
@@ -252,6 +257,10 @@ class ObservationParser:
             except IdentifierRefused as e:
                 refusals.extend(e.refusals)
                 continue
+            warnings.extend(
+                Flag(f"{where}.value", identifier.value, rule, message)
+                for rule, message in lookalike_warnings(identifier.value)
+            )
             found[identifier.key] = identifier
         if not found:
             reasons = "; ".join(str(r) for r in refusals) or "the list is empty"
@@ -276,6 +285,14 @@ class ObservationParser:
                 Refusal("attributes", _kind(value), "attributes.object", "must be a JSON object")
             )
             return {}
+        limit = self._settings.max_attributes_per_observation
+        if len(value) > limit:
+            raise _reject(
+                "attributes",
+                len(value),
+                "attributes.max_items",
+                f"at most {limit} attributes in one observation",
+            )
         attributes: dict[str, str] = {}
         today = datetime.now(UTC).date()
         for name, raw in value.items():
@@ -301,14 +318,35 @@ class ObservationParser:
                     )
                 )
                 continue
+            if isinstance(raw, float) and not math.isfinite(raw):
+                refusals.append(
+                    Refusal(
+                        f"attributes.{name}",
+                        str(raw),
+                        "attributes.finite",
+                        "must be a finite number",
+                    )
+                )
+                continue
+            if isinstance(raw, int) and raw.bit_length() > _MAX_INTEGER_BITS:
+                # Checked before ``str``: Python refuses to write out a huge integer.
+                refusals.append(
+                    Refusal(
+                        f"attributes.{name}",
+                        f"an integer of {raw.bit_length():,} bits",
+                        "attributes.text",
+                        f"at most {_MAX_ATTRIBUTE_LENGTH} characters",
+                    )
+                )
+                continue
             text = " ".join(str(raw).split())
-            if "\x00" in text or len(text) > _MAX_ATTRIBUTE_LENGTH:
+            if len(text) > _MAX_ATTRIBUTE_LENGTH or _CONTROL.search(text):
                 refusals.append(
                     Refusal(
                         f"attributes.{name}",
                         text[:64],
                         "attributes.text",
-                        f"at most {_MAX_ATTRIBUTE_LENGTH} characters, no NUL",
+                        f"at most {_MAX_ATTRIBUTE_LENGTH} characters, no control characters",
                     )
                 )
                 continue
@@ -333,6 +371,14 @@ class ObservationParser:
                 Refusal("consent", _kind(value), "consent.list", "must be a JSON array")
             )
             return ()
+        limit = self._settings.max_consent_per_observation
+        if len(value) > limit:
+            raise _reject(
+                "consent",
+                len(value),
+                "consent.max_items",
+                f"at most {limit} consent statements in one observation",
+            )
         keys = {i.key for i in identifiers}
         claims: list[ConsentClaim] = []
         for index, item in enumerate(value):
@@ -341,7 +387,7 @@ class ObservationParser:
                 refusals.append(Refusal(where, item, "consent.object", "must be a JSON object"))
                 continue
             purpose = item.get("purpose")
-            if purpose not in self._purposes:
+            if not isinstance(purpose, str) or purpose not in self._purposes:
                 refusals.append(
                     Refusal(
                         f"{where}.purpose",
@@ -365,27 +411,17 @@ class ObservationParser:
                 continue
             at = observed_at
             if item.get("at") is not None:
-                try:
-                    moment = parse_timestamp(str(item["at"]))
-                except ValueError:
-                    refusals.append(
-                        Refusal(f"{where}.at", item["at"], "consent.at", "must be an ISO 8601 time")
-                    )
+                checked = data_time(item["at"], f"{where}.at", "consent.at", "consent.at_range")
+                if isinstance(checked, Refusal):
+                    refusals.append(checked)
                     continue
-                if beyond_tomorrow(moment):
+                if lies_ahead(checked):
                     refusals.append(dated_too_late(f"{where}.at", item["at"]))
                     continue
-                at = format_timestamp(moment)
-            proof = item.get("proof", {})
-            if not isinstance(proof, Mapping):
-                refusals.append(
-                    Refusal(
-                        f"{where}.proof",
-                        proof,
-                        "consent.proof",
-                        "must be a JSON object (form, document version, basis)",
-                    )
-                )
+                at = checked
+            proof = proof_json(item.get("proof", {}), f"{where}.proof", self._max_proof_bytes)
+            if isinstance(proof, Refusal):
+                refusals.append(proof)
                 continue
             subject = item.get("subject")
             subject_key: str | None = None
@@ -423,7 +459,7 @@ class ObservationParser:
                     purpose,
                     status,
                     at,
-                    json.dumps(dict(proof), sort_keys=True, ensure_ascii=False),
+                    proof,
                 )
             )
         return tuple(claims)

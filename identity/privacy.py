@@ -27,11 +27,12 @@ from identity.consent import (
     dated_too_late,
 )
 from identity.errors import InputRefused, NotFound, Refusal
+from identity.input_rules import lies_ahead
 from identity.profile import Profile, statements_from_rows
 from identity.resolver import Resolver
 from identity.staging import BatchOutcome, Growth
 from identity.stewardship import edge_to_dict
-from identity.timeutil import beyond_tomorrow, parse_timestamp, utc_now
+from identity.timeutil import format_timestamp, parse_timestamp, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +299,7 @@ class Privacy:
                 )
             )
         try:
-            if beyond_tomorrow(parse_timestamp(item.at)):
+            if lies_ahead(format_timestamp(parse_timestamp(item.at))):
                 refusals.append(dated_too_late(f"{where}.at", item.at))
         except ValueError:
             refusals.append(Refusal(f"{where}.at", item.at, "consent.at", "not ISO 8601"))

@@ -11,7 +11,7 @@ from graph.records import ChangeRow, ProfileRow
 from graph.store import GraphStore, GraphTransaction, StoreError
 from identity.access import ApiKeys
 from identity.check import CheckReport, InvariantCheck
-from identity.errors import InputRefused, NotFound, Refusal
+from identity.errors import Flag, InputRefused, NotFound, Refusal
 from identity.identifiers import Identifier, IdentifierNormalizer
 from identity.observation import Observation, ObservationParser, ParsedObservation
 from identity.privacy import Privacy, suppression_audit
@@ -59,6 +59,8 @@ class IngestReport:
 
     accepted: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[tuple[int, Flag]] = field(default_factory=list)
+    """Of accepted items: stored, but worth a look (look-alike identifiers)."""
     outcome: BatchOutcome = field(default_factory=BatchOutcome)
 
     def to_dict(self, detailed: bool = True) -> dict[str, Any]:
@@ -77,6 +79,7 @@ class IngestReport:
                 }
                 for r in self.rejections
             ],
+            "warnings": [{"index": index, **w.to_dict()} for index, w in self.warnings],
         }
         if detailed:
             answer |= {
@@ -148,6 +151,7 @@ class IdentityService:
             if parsed.refusals:
                 report.rejections.append(Rejection(index, parsed.refusals))
                 continue
+            report.warnings.extend((index, w) for w in parsed.warnings)
             good.append(parsed.observation)
         report.accepted = len(good)
         report.outcome = self.ingest(good, actor)

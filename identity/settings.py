@@ -91,6 +91,11 @@ class Settings:
     custom_types: tuple[CustomType, ...] = ()
     purposes: tuple[str, ...] = DEFAULT_PURPOSES
     max_identifiers_per_observation: int = 20
+    max_consent_per_observation: int = 50
+    max_attributes_per_observation: int = 64
+    max_proof_bytes: int = 4096
+    """Largest consent proof, in bytes of its canonical JSON: a proof names how consent
+    was captured (form, document version, basis); the document itself belongs elsewhere."""
     max_value_length: int = 512
     batch_size: int = 10_000
     neo4j_uri: str = "bolt://127.0.0.1:7687"
@@ -148,8 +153,15 @@ class Settings:
                 f"key_cache_seconds must be 0 or more, got {self.key_cache_seconds}"
             )
         self._check_rate_limits()
-        if self.batch_size < 1:
-            raise ConfigurationError(f"batch_size must be positive, got {self.batch_size}")
+        for name in (
+            "batch_size",
+            "max_identifiers_per_observation",
+            "max_consent_per_observation",
+            "max_attributes_per_observation",
+            "max_proof_bytes",
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)}")
         for custom in self.custom_types:
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", custom.name):
                 raise ConfigurationError(

@@ -6,7 +6,7 @@ is dropped on purpose: it never decides an identity question.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -22,25 +22,29 @@ def format_timestamp(moment: datetime) -> str:
     )
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+"""No data time (observation, consent statement) lies before this: an earlier one is a
+placeholder or a mistake, and near year 1 an offset moves it out of the calendar."""
+
+
+class OutsideTheCalendar(ValueError):
+    """A well-formed time that its offset moves before year 1 or past year 9999 in UTC
+    (``0001-01-01T00:00:00+14:00``)."""
+
+
 def parse_timestamp(text: str) -> datetime:
-    """Parse ISO 8601; a time without an offset is taken as UTC. Raises ValueError."""
+    """Parse ISO 8601; a time without an offset is taken as UTC. Raises ValueError (and
+    its ``OutsideTheCalendar`` for a time that has no UTC equivalent)."""
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
     moment = datetime.fromisoformat(cleaned)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-FUTURE_SLACK = timedelta(days=1)
-"""How far after its arrival a time that data states about itself may lie (clocks and
-time zones disagree by less): a later one is refused, or a statement dated in 2099 would
-outrank every real one."""
-
-
-def beyond_tomorrow(moment: datetime) -> bool:
-    return moment > datetime.now(UTC) + FUTURE_SLACK
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as e:
+        raise OutsideTheCalendar(f"{text!r} lies outside the calendar in UTC") from e
 
 
 def utc_now() -> str:

@@ -8,7 +8,7 @@ transaction, so a request either stores all of them or (503) none.
 
 from __future__ import annotations
 
-import json
+import io
 from typing import Annotated, Any
 
 from fastapi import Body, Request
@@ -22,6 +22,7 @@ from api.roles import may_use
 from identity.access import KeyInfo
 from identity.errors import InputRefused, Refusal
 from identity.service import IdentityService, IngestReport
+from identity.strict_json import ndjson_documents
 
 router = keyed_router("ingest")
 NDJSON = "application/x-ndjson"
@@ -70,7 +71,7 @@ async def bulk(service: Service, caller: Caller, request: Request) -> dict[str, 
     body = await request.body()
     if not body.strip():
         raise InputRefused([Refusal("body", "", "body.missing", "send one observation a line")])
-    lines = _ndjson_items(body)
+    lines = list(ndjson_documents(io.BytesIO(body)))
     return await run_in_threadpool(_ingest, service, caller, request, lines)
 
 
@@ -83,18 +84,3 @@ def _ingest(
     # The counts that tell known, unknown and erased identifiers apart go only to a key
     # that may look identifiers up anyway (docs/security.md).
     return report.to_dict(detailed=may_use(caller.role, "GET", "/v1/lookup"))
-
-
-def _ndjson_items(body: bytes) -> list[tuple[int, object]]:
-    items: list[tuple[int, object]] = []
-    for number, raw in enumerate(body.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            items.append((number, json.loads(raw.decode("utf-8"))))
-        except UnicodeDecodeError as e:
-            items.append((number, Refusal("line", repr(raw[:80]), "line.utf8", f"not UTF-8: {e}")))
-        except json.JSONDecodeError as e:
-            text = raw.decode("utf-8").strip()[:200]
-            items.append((number, Refusal("line", text, "line.json", f"not JSON: {e}")))
-    return items

@@ -23,9 +23,10 @@ from api.models import (
     ExportOut,
 )
 from identity.errors import InputRefused, Refusal
+from identity.input_rules import data_time, proof_json, source_name
 from identity.privacy import ConsentInput
 from identity.service import IdentityService
-from identity.timeutil import format_timestamp, parse_timestamp, utc_now
+from identity.timeutil import utc_now
 
 router = keyed_router("privacy")
 
@@ -108,6 +109,7 @@ def _at_most(count: int, what: str) -> None:
 def _consent_inputs(service: IdentityService, items: list[ConsentIn]) -> list[ConsentInput]:
     refusals: list[Refusal] = []
     statements: list[ConsentInput] = []
+    max_proof = service.settings.max_proof_bytes
     for index, item in enumerate(items):
         where = f"statements[{index}]"
         subject: str | None = None
@@ -116,22 +118,28 @@ def _consent_inputs(service: IdentityService, items: list[ConsentIn]) -> list[Co
                 subject = service.normalize(
                     item.subject.type, item.subject.value, f"{where}.subject"
                 ).key
-            at = utc_now() if item.at is None else format_timestamp(parse_timestamp(item.at))
         except InputRefused as e:
             refusals.extend(e.refusals)
             continue
-        except ValueError as e:
-            refusals.append(Refusal(f"{where}.at", item.at, "consent.at", f"not ISO 8601: {e}"))
+        at = (
+            utc_now()
+            if item.at is None
+            else data_time(item.at, f"{where}.at", "consent.at", "consent.at_range")
+        )
+        source = source_name(item.source, f"{where}.source", "consent.source")
+        proof = proof_json(item.proof, f"{where}.proof", max_proof)
+        if isinstance(at, Refusal) or isinstance(source, Refusal) or isinstance(proof, Refusal):
+            refusals.extend(v for v in (at, source, proof) if isinstance(v, Refusal))
             continue
         statements.append(
             ConsentInput(
                 purpose=item.purpose,
                 status=item.status,
                 at=at,
-                source=item.source,
+                source=source,
                 subject=subject,
                 profile_id=item.profile_id or "",
-                proof=json.dumps(item.proof, sort_keys=True),
+                proof=proof,
             )
         )
     if refusals:

@@ -119,7 +119,7 @@ class TestKeyBeforeBody:
                 },
             )
         assert response.status_code == 422
-        assert response.json()["error"]["refusals"][0]["rule"] == "json_invalid"
+        assert response.json()["error"]["refusals"][0]["rule"] == "body.json"
 
 
 class TestKeyedRoutes:

@@ -50,7 +50,7 @@ class TestLoaderAnswer:
     ) -> None:
         got = answers(clients[Role.LOADER])
         assert got == {
-            email: {"accepted": 1, "rejected": 0, "rejections": []}
+            email: {"accepted": 1, "rejected": 0, "rejections": [], "warnings": []}
             for email in (KNOWN, UNKNOWN, ERASED)
         }
 
@@ -66,7 +66,7 @@ class TestLoaderAnswer:
             .json()
             for email in (KNOWN, UNKNOWN, ERASED)
         ]
-        assert got == [{"accepted": 1, "rejected": 0, "rejections": []}] * 3
+        assert got == [{"accepted": 1, "rejected": 0, "rejections": [], "warnings": []}] * 3
 
 
 class TestAdminAnswer:

@@ -99,7 +99,7 @@ class TestJourney:
         # Ann's identifiers loaded again are suppressed, and stay erased; the loader's
         # answer is that of any accepted item
         again = ok(loader.post("/v1/observations", json=[ANN]))
-        assert again == {"accepted": 1, "rejected": 0, "rejections": []}
+        assert again == {"accepted": 1, "rejected": 0, "rejections": [], "warnings": []}
         gone = reader.get("/v1/lookup", params={"type": "email", "value": ANN_EMAIL})
         assert gone.status_code == 404
 

@@ -120,18 +120,50 @@ class TestNormalizeEmail:
             pytest.param("jane@xn--bcher-kva.de", "jane@bücher.de", id="an IDNA domain is decoded"),
             pytest.param("JANE@BÜCHER.DE", "jane@bücher.de", id="a unicode domain is folded"),
             pytest.param("josé@example.com", "josé@example.com", id="a unicode local part is kept"),
+            pytest.param(
+                "\uff4a\uff41\uff4e\uff45@example.com",
+                "jane@example.com",
+                id="fullwidth letters fold",
+            ),
+            pytest.param(
+                "jane\uff20example.com", "jane@example.com", id="a fullwidth at-sign folds"
+            ),
+            pytest.param(
+                "\U0001d423\U0001d41a\U0001d427\U0001d41e@example.com",
+                "jane@example.com",
+                id="styled letters fold",
+            ),
+            pytest.param("\ufb01le@example.com", "file@example.com", id="a ligature folds"),
+            pytest.param(
+                "jane@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com",
+                "jane@example.com",
+                id="a fullwidth domain",
+            ),
         ],
     )
     def test_normalizes(self, normalizer: IdentifierNormalizer, raw: str, expected: str) -> None:
         assert normalizer.normalize("email", raw) == Identifier("email", expected)
 
-    def test_both_spellings_of_an_idna_domain_are_one_identifier(
+    @pytest.mark.parametrize(
+        "spelling",
+        [
+            pytest.param("jane@xn--bcher-kva.de", id="punycode"),
+            pytest.param("jane@XN--BCHER-KVA.DE", id="punycode in upper case"),
+            pytest.param("Jane@Bücher.de", id="unicode"),
+            pytest.param("jane@\uff22Ü\uff23\uff28\uff25\uff32.de", id="fullwidth unicode"),
+        ],
+    )
+    def test_every_spelling_of_an_idna_domain_is_one_identifier_in_unicode(
+        self, normalizer: IdentifierNormalizer, spelling: str
+    ) -> None:
+        assert normalizer.normalize("email", spelling).key == "email:jane@bücher.de"
+
+    def test_a_look_alike_domain_stays_a_different_identifier(
         self, normalizer: IdentifierNormalizer
     ) -> None:
-        assert (
-            normalizer.normalize("email", "jane@xn--bcher-kva.de").key
-            == normalizer.normalize("email", "Jane@Bücher.de").key
-        )
+        cyrillic = normalizer.normalize("email", "jane@xn--pypal-4ve.com")
+        assert cyrillic.key == "email:jane@p\u0430ypal.com"
+        assert cyrillic != normalizer.normalize("email", "jane@paypal.com")
 
     @pytest.mark.parametrize(
         "raw",
@@ -272,6 +304,48 @@ class TestNormalizeCustomerId:
             raw,
             "customer_id.format",
         )
+
+
+class TestUnicodeFolding:
+    @pytest.mark.parametrize(
+        ("kind", "raw", "expected"),
+        [
+            pytest.param(
+                "social",
+                "\uff49\uff4e\uff53\uff54\uff41\uff47\uff52\uff41\uff4d/\uff4a\uff41\uff4e\uff45",
+                "instagram/jane",
+                id="a fullwidth handle",
+            ),
+            pytest.param(
+                "device",
+                "\uff21\uff22\uff23\uff24\uff25\uff26\uff10\uff11-2345-6789-abcd-ef0123456789",
+                "abcdef01-2345-6789-abcd-ef0123456789",
+                id="a fullwidth device ID",
+            ),
+            pytest.param(
+                "cookie", "\uff43\uff4b-1", "\uff43\uff4b-1", id="a cookie is an opaque token, kept"
+            ),
+            pytest.param(
+                "customer_id", "crm/\uff23-1", "crm/\uff23-1", id="a customer number is kept"
+            ),
+        ],
+    )
+    def test_width_folds_only_where_a_person_types_the_value(
+        self, normalizer: IdentifierNormalizer, kind: str, raw: str, expected: str
+    ) -> None:
+        assert normalizer.normalize(kind, raw).value == expected
+
+    @pytest.mark.parametrize("kind", ["cookie", "email", "social", "customer_id", "device"])
+    def test_a_lone_surrogate_is_refused_and_shown_escaped(
+        self, normalizer: IdentifierNormalizer, kind: str
+    ) -> None:
+        found = refusal(normalizer, kind, "ab\ud800c")
+        assert (found.field, found.value, found.rule) == (
+            "identifier.value",
+            "ab\\ud800c",
+            "identifier.unicode",
+        )
+        found.value.encode("utf-8")
 
 
 class TestBlockedValues:

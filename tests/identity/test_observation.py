@@ -119,11 +119,9 @@ class TestParseGoodObservation:
         parsed = parser.parse(observation(observed_at=soon.isoformat()))
         assert parsed.observation.observed_at == soon.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def test_a_very_old_time_keeps_the_fixed_four_digit_year(
-        self, parser: ObservationParser
-    ) -> None:
-        parsed = parser.parse(observation(observed_at="0999-12-31T23:59:59Z"))
-        assert parsed.observation.observed_at == "0999-12-31T23:59:59Z"
+    def test_the_earliest_time_is_the_first_second_of_1900(self, parser: ObservationParser) -> None:
+        parsed = parser.parse(observation(observed_at="1900-01-01T01:00:00+01:00"))
+        assert parsed.observation.observed_at == "1900-01-01T00:00:00Z"
 
 
 class TestParseRejectsTheWholeObservation:
@@ -209,6 +207,36 @@ class TestParseRejectsTheWholeObservation:
                 observation(observed_at="2999-01-01T00:00:00Z"),
                 [("observed_at", "2999-01-01T00:00:00Z", "observed_at.not_future")],
                 id="the time lies in the future",
+            ),
+            pytest.param(
+                observation(observed_at="1899-12-31T23:59:59Z"),
+                [("observed_at", "1899-12-31T23:59:59Z", "observed_at.range")],
+                id="the time lies before 1900",
+            ),
+            pytest.param(
+                observation(observed_at="0001-01-01T00:00:00Z"),
+                [("observed_at", "0001-01-01T00:00:00Z", "observed_at.range")],
+                id="the time is year 1",
+            ),
+            pytest.param(
+                observation(observed_at="0001-01-01T00:00:00+14:00"),
+                [("observed_at", "0001-01-01T00:00:00+14:00", "observed_at.range")],
+                id="the offset moves the time before year 1",
+            ),
+            pytest.param(
+                observation(observed_at="9999-12-31T23:59:59-14:00"),
+                [("observed_at", "9999-12-31T23:59:59-14:00", "observed_at.range")],
+                id="the offset moves the time past year 9999",
+            ),
+            pytest.param(
+                observation(consent=[{"purpose": "email", "status": "denied"}] * 51),
+                [("consent", 51, "consent.max_items")],
+                id="more consent statements than one observation may carry",
+            ),
+            pytest.param(
+                observation(attributes={f"a{n}": "x" for n in range(65)}),
+                [("attributes", 65, "attributes.max_items")],
+                id="more attributes than one observation may carry",
             ),
             pytest.param(
                 observation(authenticated="true"),
@@ -332,6 +360,27 @@ class TestParseRefusesPartsIndividually:
         assert dict(parsed.observation.attributes) == {}
         assert refused(parsed) == [("attributes.date_of_birth", born, rule)]
 
+    @pytest.mark.parametrize(
+        ("value", "shown", "rule"),
+        [
+            pytest.param(float("nan"), "nan", "attributes.finite", id="NaN"),
+            pytest.param(float("inf"), "inf", "attributes.finite", id="infinity"),
+            pytest.param(float("-inf"), "-inf", "attributes.finite", id="minus infinity"),
+            pytest.param(
+                10**5000, "an integer of 16,610 bits", "attributes.text", id="a 5,001-digit integer"
+            ),
+            pytest.param("Ann\x1b[2J", "Ann\x1b[2J", "attributes.text", id="a terminal escape"),
+            pytest.param("Ann\x00", "Ann\x00", "attributes.text", id="a NUL"),
+            pytest.param("Ann\x9b2J", "Ann\x9b2J", "attributes.text", id="a C1 control"),
+        ],
+    )
+    def test_numbers_must_be_finite_and_text_free_of_controls(
+        self, parser: ObservationParser, value: object, shown: object, rule: str
+    ) -> None:
+        parsed = parser.parse(observation(attributes={"first_name": value, "city": "Boston"}))
+        assert dict(parsed.observation.attributes) == {"city": "Boston"}
+        assert refused(parsed) == [("attributes.first_name", shown, rule)]
+
     def test_attribute_whitespace_is_collapsed(self, parser: ObservationParser) -> None:
         parsed = parser.parse(observation(attributes={"address": "  1  Main\tSt \n"}))
         assert dict(parsed.observation.attributes) == {"address": "1 Main St"}
@@ -374,6 +423,68 @@ class TestParseRefusesPartsIndividually:
             ("consent[6].subject", "jane@example.com", "consent.subject"),
             ("consent[7].subject.value", "not-an-email", "email.syntax"),
         ]
+
+    @pytest.mark.parametrize(
+        ("statement", "expected"),
+        [
+            pytest.param(
+                {"at": "1899-12-31T23:59:59Z"},
+                ("consent[0].at", "1899-12-31T23:59:59Z", "consent.at_range"),
+                id="a time before 1900",
+            ),
+            pytest.param(
+                {"at": "0001-01-01T00:00:00+14:00"},
+                ("consent[0].at", "0001-01-01T00:00:00+14:00", "consent.at_range"),
+                id="a time the offset moves out of the calendar",
+            ),
+            pytest.param(
+                {"at": 1767323045},
+                ("consent[0].at", 1767323045, "consent.at"),
+                id="a time as a number",
+            ),
+            pytest.param(
+                {"proof": {"scan": "x" * 5000}},
+                ("consent[0].proof", "5,012 bytes", "consent.proof_size"),
+                id="a proof over 4 KiB",
+            ),
+            pytest.param(
+                {"proof": {"version": float("nan")}},
+                ("consent[0].proof", "dict of 1", "consent.proof"),
+                id="a proof holding NaN",
+            ),
+            pytest.param(
+                {"purpose": ["email"]},
+                ("consent[0].purpose", ["email"], "consent.purpose"),
+                id="a purpose that is a list",
+            ),
+        ],
+    )
+    def test_times_proofs_and_purposes_are_checked(
+        self,
+        parser: ObservationParser,
+        statement: dict[str, Any],
+        expected: tuple[str, object, str],
+    ) -> None:
+        parsed = parser.parse(
+            observation(consent=[{"purpose": "email", "status": "denied", **statement}])
+        )
+        assert parsed.observation.consent == ()
+        assert refused(parsed) == [expected]
+
+    def test_a_proof_up_to_the_limit_is_kept(self) -> None:
+        small = ObservationParser(Settings(max_proof_bytes=20))
+        parsed = small.parse(
+            observation(consent=[{"purpose": "email", "status": "denied", "proof": {"f": "1234"}}])
+        )
+        assert [c.proof for c in parsed.observation.consent] == ['{"f": "1234"}']
+
+    def test_the_statement_limit_is_a_setting(self) -> None:
+        few = ObservationParser(Settings(max_consent_per_observation=2))
+        statements = [{"purpose": "email", "status": "denied"}] * 3
+        assert rejection(few, observation(consent=statements)) == [
+            ("consent", 3, "consent.max_items")
+        ]
+        assert len(few.parse(observation(consent=statements[:2])).observation.consent) == 2
 
     def test_a_consent_subject_must_be_one_of_the_identifiers(
         self, parser: ObservationParser
@@ -425,6 +536,31 @@ class TestParseRefusesPartsIndividually:
         )
         assert len(parsed.refusals) == 3
         assert all(isinstance(r, Refusal) and r.message for r in parsed.refusals)
+
+
+class TestParseFlagsLookalikes:
+    def test_a_look_alike_identifier_is_kept_with_a_warning(
+        self, parser: ObservationParser
+    ) -> None:
+        parsed = parser.parse(
+            observation(
+                identifiers=[
+                    {"type": "email", "value": "ann@example.com"},
+                    {"type": "email", "value": "P\u0430ypal@Example.com"},
+                ]
+            )
+        )
+        assert parsed.refusals == ()
+        assert [i.value for i in parsed.observation.identifiers] == [
+            "ann@example.com",
+            "p\u0430ypal@example.com",
+        ]
+        assert [(w.field, w.value, w.rule) for w in parsed.warnings] == [
+            ("identifiers[1].value", "p\u0430ypal@example.com", "identifier.mixed_script")
+        ]
+
+    def test_plain_identifiers_carry_no_warning(self, parser: ObservationParser) -> None:
+        assert parser.parse(observation()).warnings == ()
 
 
 class TestObservationId:

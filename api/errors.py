@@ -50,6 +50,16 @@ def error_response(
     return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
+def store_failure_for_log(exc: StoreError) -> str:
+    """What the server log says of a store failure: its cause and the driver error's type
+    and code, never a message (a constraint error may quote the value that broke it)."""
+    driver = exc.__cause__
+    if driver is None:
+        return exc.cause
+    code = getattr(driver, "code", None) or getattr(driver, "sqlite_errorname", None)
+    return f"{exc.cause} ({type(driver).__name__}{f' {code}' if code else ''})"
+
+
 def store_unavailable(exc: StoreError) -> ApiError:
     """The 503 for a store failure: its cause, never the driver's message (which may
     quote data); nothing of the request was stored (a write is one transaction)."""
@@ -95,7 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
-        log.error("store failed: %s", exc)
+        log.error("store failed: %s", store_failure_for_log(exc))
         answer = store_unavailable(exc)
         return error_response(answer.status, answer.code, answer.message, answer.headers)
 

@@ -6,6 +6,7 @@ routes are thin, the stores are covered by the journey and the contract suite.""
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import pytest
@@ -567,3 +568,26 @@ class TestErrorBodies:
             "code": "store_unavailable",
             "message": "the store is unavailable; retry later",
         }
+
+    def test_the_log_of_a_failing_store_quotes_no_value(
+        self,
+        service: IdentityService,
+        keys: dict[Role, str],
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {keys[Role.READER]}"}
+        service.keys.identify(keys[Role.READER])
+
+        def broken(*args: object) -> object:
+            try:
+                raise sqlite3.IntegrityError("UNIQUE failed: key = 'email:ann@example.com'")
+            except sqlite3.IntegrityError as e:
+                raise StoreError(f"embedded store: write failed: {e}") from e
+
+        monkeypatch.setattr(service.store, "profile_by_identifier", broken)
+        with TestClient(create_app(service), headers=headers) as client:
+            client.get("/v1/lookup", params={"type": "cookie", "value": "c"})
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert "IntegrityError" in logged
+        assert "ann@example.com" not in logged

@@ -9,7 +9,7 @@ DEMO := $(DATA_DIR)/demo.ndjson
 # when any package source changes (compiled code depends on the types it imports).
 CORE := $(VENV)/.core-compiled
 
-.PHONY: run test check pytest neo4j-build browser bench clean core
+.PHONY: run test test-fast check pytest neo4j-build browser bench clean core
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ pytest: $(CORE) neo4j-build browser
 	$(BIN)/pytest -q
 
 test: check pytest
+
+# The edit-test loop: the embedded store only, no Neo4j, no browser, on every core. A stale
+# compiled core is removed so the sources run (pure Python); `make test` rebuilds it.
+# docs/development.md explains the lanes.
+test-fast: $(STAMP)
+	$(BIN)/python -m tools.compiled_core drop-stale
+	$(BIN)/pytest -q -n auto -m "not neo4j and not browser"
 
 bench: $(CORE)
 	$(BIN)/python -m bench.ingest --people 5000

@@ -24,6 +24,8 @@ from identity.access import Role
 from identity.profile import Profile
 from identity.service import IdentityService
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = Path(os.environ.get("IDGRAPH_CHROMIUM", "/usr/bin/chromium"))
 # As root on a machine without outside network: no sandbox, no background connections.
 CHROMIUM_ARGS = [

@@ -66,9 +66,10 @@ test-fast: $(STAMP)
 	$(BIN)/python -m tools.compiled_core drop-stale
 	$(BIN)/pytest -q -n auto -m "not neo4j and not browser"
 
+# Each run replaces its own section of bench/RESULTS.md (docs/benchmarks.md).
 bench: $(CORE)
-	$(BIN)/python -m bench.ingest --people 5000
-	$(BIN)/python -m bench.lookup --people 5000
+	$(BIN)/python -m bench ingest --people 5000
+	$(BIN)/python -m bench lookup --people 5000
 
 clean:
 	test ! -x $(BIN)/python || $(BIN)/python -m tools.compiled_core clean

@@ -2,7 +2,7 @@
 structured fields are JSON strings, so every store keeps them the same way.
 
 Rows are named tuples, not dataclasses: an ingest builds and reads hundreds of thousands
-of them, and a tuple is built four times faster (and goes to SQLite as it is)."""
+of them, and a tuple is cheaper to build than a dataclass (and goes to SQLite as it is)."""
 
 from __future__ import annotations
 

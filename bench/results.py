@@ -135,11 +135,20 @@ def _memory() -> str:
     return "RAM unknown"
 
 
+def _load_average() -> str:
+    try:
+        return f"load average {os.getloadavg()[0]:.1f} at the start"
+    except OSError:
+        return "load average unknown"
+
+
 def describe_machine() -> str:
-    """CPU model, cores, RAM, Python, and whether the compiled core ran."""
+    """CPU model, cores, RAM, Python, whether the compiled core ran, and how busy the
+    machine was when the run started (other work makes figures noisy)."""
     return (
         f"{_cpu_model()}, {os.cpu_count()} cores, {_memory()},"
-        f" Python {platform.python_version()}, core: {compiled_core.status()}"
+        f" Python {platform.python_version()}, core: {compiled_core.status()};"
+        f" {_load_average()}"
     )
 
 

@@ -9,7 +9,7 @@ DEMO := $(DATA_DIR)/demo.ndjson
 # when any package source changes (compiled code depends on the types it imports).
 CORE := $(VENV)/.core-compiled
 
-.PHONY: run test check pytest neo4j-build browser bench clean core
+.PHONY: run test test-fast check pytest neo4j-build browser bench clean core
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,9 +59,17 @@ pytest: $(CORE) neo4j-build browser
 
 test: check pytest
 
+# The edit-test loop: the embedded store only, no Neo4j, no browser, on every core. A stale
+# compiled core is removed so the sources run (pure Python); `make test` rebuilds it.
+# docs/development.md explains the lanes.
+test-fast: $(STAMP)
+	$(BIN)/python -m tools.compiled_core drop-stale
+	$(BIN)/pytest -q -n auto -m "not neo4j and not browser"
+
+# Each run replaces its own section of bench/RESULTS.md (docs/benchmarks.md).
 bench: $(CORE)
-	$(BIN)/python -m bench.ingest --people 5000
-	$(BIN)/python -m bench.lookup --people 5000
+	$(BIN)/python -m bench ingest --people 5000
+	$(BIN)/python -m bench lookup --people 5000
 
 clean:
 	test ! -x $(BIN)/python || $(BIN)/python -m tools.compiled_core clean

@@ -2,8 +2,8 @@
 
 ``GET /v1/lookup`` is what other services call per page view or event, at thousands per
 second; FastAPI's routing and dependency solving for it cost several times the lookup
-itself (measured in-process on this machine: 0.65 ms of CPU through the route against
-0.14 ms for the service call and its JSON). This ASGI middleware answers the ordinary case
+itself (``bench/http.py`` compares a lookup's server CPU with ``/healthz``'s; see
+docs/benchmarks.md and bench/RESULTS.md). This ASGI middleware answers the ordinary case
 directly: a bearer key whose role may use the route (``api.roles``, as ``api.auth``
 checks it), exactly the ``type`` and ``value`` query parameters once each, the key within
 its rate limit (``api.rate_limits``, the same bucket as the route's), and a profile

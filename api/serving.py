@@ -41,11 +41,10 @@ def app_from_environment() -> FastAPI:
 def freeze_startup_objects() -> None:
     """Move everything built so far out of the garbage collector's sight.
 
-    A served process holds some 80,000 long-lived objects (modules, the app, models);
-    each full collection walks them all, a pause of tens of milliseconds that lands on
-    whatever requests are in flight (measured: a 50 ms stall in every few thousand
-    lookups, which alone put the 99th percentile over 10 ms). They live as long as the
-    process, so there is nothing to collect among them."""
+    A served process holds many long-lived objects (modules, the app, models); each full
+    collection walks them all, a pause that lands on whatever requests are in flight and
+    alone can put the tail latency over its aim (``bench/http.py``, docs/benchmarks.md).
+    They live as long as the process, so there is nothing to collect among them."""
     gc.collect()
     gc.freeze()
 

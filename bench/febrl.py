@@ -24,7 +24,7 @@ from the data frame to the result (parsing, estimation and ingest included, read
 CSV excluded). Systems: ``idgraph`` is the real ingest into the store; ``matcher`` is
 the same records, model and threshold in memory (blocking and scoring only, profiles as
 the transitive closure of the links), which is what Splink does, so its time is the one
-to compare with Splink's. Single runs vary by a few tenths of a second on a small machine:
+to compare with Splink's. Single runs vary on a small machine:
 ``--repeat N`` runs every system N times, taking turns, and prints the median time with
 the time of every run.
 
@@ -42,7 +42,7 @@ profiles are the connected components of its links at that threshold).
 The whole run, Splink's part too, has Python's garbage collector set as ``idgraph load``
 sets it (``cli.garbage_collection``), and every timed run starts with the collector
 emptied (``gc.collect()``, untimed): without it, a full collection walking what earlier
-runs left (Splink's objects included) landed in some runs and not others, 0.2-0.3 s each.
+runs left (Splink's objects included) landed in some runs and not others.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bench.results import run_recorded
 from cli.garbage_collection import batch_collector
 from graph.embedded import EmbeddedStore
 from identity.fuzzy_linking import FuzzyLinker, anchor_key
@@ -608,4 +609,4 @@ def _compare(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_recorded("febrl", main))

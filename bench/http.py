@@ -52,6 +52,7 @@ from pathlib import Path
 from api.bootstrap import build_service
 from bench.common import BENCH_SECRET
 from bench.generate import generate
+from bench.results import run_recorded
 from identity.settings import Settings
 
 AIM_P99_MS = 10.0
@@ -404,4 +405,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_recorded("http", main))

@@ -40,6 +40,7 @@ from bench.common import (
     timed,
 )
 from bench.generate import generate
+from bench.results import run_recorded
 from cli.garbage_collection import batch_collector
 from cli.loading import load_file, parse_in_worker
 from identity.service import IdentityService
@@ -151,4 +152,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_recorded("ingest", main))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench.common import add_store_options, bench_service, timed
 from bench.generate import generate
+from bench.results import run_recorded
 from graph.embedded import DATABASE_FILE
 from identity.identifiers import Identifier
 from identity.service import IdentityService
@@ -116,4 +117,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_recorded("lookup", main))

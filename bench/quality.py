@@ -33,7 +33,7 @@ Systems, on the same parsed observations:
 - ``idgraph+fuzzy``: the same with ``fuzzy_enabled=True`` (person records matched by
   their attributes through the blocking index).
 
-Deterministic for a seed; the default size runs in well under a minute.
+Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ import networkx as nx
 from api.bootstrap import build_service
 from bench.common import BENCH_SECRET
 from bench.generate import FIRST, LAST
+from bench.results import run_recorded
 from identity.observation import Observation
 from identity.service import IdentityService
 from identity.settings import Settings
@@ -479,4 +480,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_recorded("quality", main))

@@ -1,4 +1,4 @@
-"""How a CSV row becomes an observation (documented in the README).
+"""How a CSV row becomes an observation (documented in docs/ingest-format.md).
 
 Columns, matched by header name (case-insensitive):
 

@@ -6,11 +6,10 @@ container objects, and every tenth of those also collects the middle one, every 
 those the whole heap. A load allocates millions of short-lived tuples, dicts and lists
 (rows, records, candidate pairs) that reference counting frees on its own, while it keeps
 large caches alive (normalized values, stored person records), so the collector mostly
-walks live objects to find nothing: measured 1.1 to 1.3 s of a 10 s FEBRL4 ingest
-(1,180 young, 107 middle and 9 full collections), and the same share of the generated
-world's load. With the thresholds below the youngest generation is collected every
-50,000 allocations and a full collection comes about 100 times less often; the ingest
-has the same result and nearly no time in the collector (FEBRL4 9.9 s -> 8.5 s).
+walks live objects to find nothing, a sizeable share of a large load's time (see
+docs/benchmarks.md). With the thresholds below the youngest generation is collected every
+50,000 allocations and a full collection comes far less often; the ingest has the same
+result and nearly no time in the collector.
 
 Cycles are still collected, only later: what idgraph builds is nearly all acyclic, so
 the memory held meanwhile is small. ``idgraph serve`` is left at Python's defaults (it

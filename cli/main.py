@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from api.bootstrap import build_service
@@ -27,7 +27,7 @@ EXIT_BROKEN_PIPE = 141
 """What a shell reports for a process ended by SIGPIPE (128 + 13)."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idgraph", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML settings file (or IDGRAPH_CONFIG)")
     parser.add_argument("--data-dir", type=Path, help="data directory (or IDGRAPH_DATA_DIR)")
@@ -102,8 +102,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_settings(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """The settings of a command: defaults, the TOML file (``--config``), the environment,
+    then the flags that name a setting (``--data-dir``, ``--store``, ``load
+    --batch-size``), each layer over the one below (``identity.settings.load_settings``)."""
+    flags = {
+        "data_dir": args.data_dir,
+        "store": args.store,
+        "batch_size": getattr(args, "batch_size", None),
+    }
+    return load_settings(args.config, environ, flags)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = argument_parser().parse_args(argv)
     if args.command == "neo4j-local":
         from tools import neo4j_local
 
@@ -112,9 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             forwarded += ["--port", str(args.port)]
         return neo4j_local.main(forwarded)
     try:
-        settings = load_settings(args.config).with_overrides(
-            data_dir=args.data_dir, store=args.store
-        )
+        settings = command_settings(args)
         service = build_service(settings)
     except ConfigurationError as e:
         print(f"idgraph: configuration: {e}", file=sys.stderr)
@@ -150,7 +162,7 @@ def _load(service: IdentityService, settings: Settings, args: argparse.Namespace
     progress = ProgressBar(path.stat().st_size)
     with rejects_path.open("w", encoding="utf-8") as rejects:
         report = load_file(
-            service, path, rejects, args.format, args.batch_size, progress, args.parse_worker
+            service, path, rejects, args.format, settings.batch_size, progress, args.parse_worker
         )
     progress.finish()
     for warning in report.warnings:

@@ -14,7 +14,8 @@ joining) is applied before partitioning, in ``generic_identifiers``. It counts i
 *seen together* (co-occurrence and steward edges), not look-alike person records: a fuzzy
 edge says two records describe similar people, not that an identifier is shared, and
 counting it made a person's own email generic as soon as it had four namesakes or
-household members in the review band (bench/quality.py: 30 of 1,000 people).
+household members in the review band (as it did to many people of bench/quality.py's
+world).
 """
 
 from __future__ import annotations

@@ -118,8 +118,8 @@ def build_document(
 
 def _attributes_json(golden: Mapping[str, GoldenValue]) -> str:
     """``canonical_json`` of ``{name: {"value", "source", "observed_at"}}``, written
-    directly: the same text (the same string encoder, keys in sorted order) in a third of
-    the time, for a document written per profile touched by every batch."""
+    directly: the same text (the same string encoder, keys in sorted order) for less work,
+    for a document written per profile touched by every batch."""
     quote = encode_basestring
     return (
         "{"

@@ -1,6 +1,6 @@
 """Which profile ID each piece of a re-resolved cluster gets.
 
-Rules (written down in the README):
+Rules (written down in docs/resolution.md):
 
 - every old profile *claims* the piece holding most of its identifiers (ties: the piece
   whose first key is smallest), so on a split the biggest piece keeps the ID;

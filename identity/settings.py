@@ -11,10 +11,12 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import phonenumbers
 
 from identity.access import Role
 from identity.errors import ConfigurationError
@@ -156,12 +158,18 @@ class Settings:
         for name in (
             "batch_size",
             "max_identifiers_per_observation",
+            "max_value_length",
             "max_consent_per_observation",
             "max_attributes_per_observation",
             "max_proof_bytes",
         ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.default_region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ConfigurationError(
+                f"default_region {self.default_region!r}: must be a region code phone"
+                " numbers are read in, upper-case ISO 3166 alpha-2 such as US"
+            )
         for custom in self.custom_types:
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", custom.name):
                 raise ConfigurationError(
@@ -202,35 +210,130 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_ENV_FIELDS: Mapping[str, tuple[str, type]] = {
-    "IDGRAPH_DATA_DIR": ("data_dir", Path),
-    "IDGRAPH_STORE": ("store", str),
-    "IDGRAPH_DEFAULT_REGION": ("default_region", str),
-    "IDGRAPH_MERGE_THRESHOLD": ("merge_threshold", float),
-    "IDGRAPH_BATCH_SIZE": ("batch_size", int),
-    "NEO4J_URI": ("neo4j_uri", str),
-    "NEO4J_USER": ("neo4j_user", str),
-    "NEO4J_PASSWORD": ("neo4j_password", str),
-    "NEO4J_DATABASE": ("neo4j_database", str),
-    "IDGRAPH_SECRET": ("secret", str),
-    "IDGRAPH_FUZZY_MODEL": ("fuzzy_model", Path),
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_boolean(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_table(value: object) -> bool:
+    return isinstance(value, dict)
+
+
+def _list_of(item: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: isinstance(value, list) and all(item(i) for i in value)
+
+
+def _table_of(item: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: isinstance(value, dict) and all(item(v) for v in value.values())
+
+
+Shape = tuple[Callable[[object], bool], str]
+"""A check of a TOML value and what it must be, for the error message."""
+
+_NUMBER: Shape = (_is_number, "a number")
+_INTEGER: Shape = (_is_integer, "an integer")
+_TEXT: Shape = (_is_text, "a string")
+_TEXT_LIST: Shape = (_list_of(_is_text), "a list of strings")
+_INTEGER_TABLE: Shape = (_table_of(_is_integer), "a table of integers")
+
+TOML_SHAPES: Mapping[str, Shape] = {
+    "data_dir": _TEXT,
+    "store": _TEXT,
+    "default_region": _TEXT,
+    "merge_threshold": _NUMBER,
+    "authenticated_weight": _NUMBER,
+    "unauthenticated_weight": _NUMBER,
+    "unauthenticated_weight_by_source": (_table_of(_is_number), "a table of numbers"),
+    "blocked_values": (_table_of(_list_of(_is_text)), "a table of lists of strings"),
+    "custom_types": (_list_of(_is_table), "a list of tables"),
+    "purposes": _TEXT_LIST,
+    "max_identifiers_per_observation": _INTEGER,
+    "max_value_length": _INTEGER,
+    "max_consent_per_observation": _INTEGER,
+    "max_attributes_per_observation": _INTEGER,
+    "max_proof_bytes": _INTEGER,
+    "batch_size": _INTEGER,
+    "neo4j_uri": _TEXT,
+    "neo4j_user": _TEXT,
+    "neo4j_password": _TEXT,
+    "neo4j_database": _TEXT,
+    "guards": (_is_table, "a table"),
+    "survivorship": (_table_of(_is_text), "a table of strings"),
+    "source_priority": _TEXT_LIST,
+    "fuzzy_enabled": (_is_boolean, "true or false"),
+    "fuzzy_model": (_is_text, "a string (the path of a model file)"),
+    "key_cache_seconds": _NUMBER,
+    "secret": _TEXT,
+    "rate_limits": (_table_of(_is_number), "a table of requests per second by role"),
+    "rate_bursts": (_table_of(_is_number), "a table of requests by role"),
 }
+"""What each setting must be in the TOML file; a key not here is refused."""
+
+_GUARD_SHAPES: Mapping[str, Shape] = {
+    "type_limits": _INTEGER_TABLE,
+    "per_source_limits": _INTEGER_TABLE,
+    "frequency_cap": _INTEGER,
+    "frequency_cap_types": _TEXT_LIST,
+}
+
+_CUSTOM_TYPE_SHAPES: Mapping[str, Shape] = {
+    "name": _TEXT,
+    "pattern": _TEXT,
+    "casefold": (_is_boolean, "true or false"),
+    "max_length": _INTEGER,
+}
+
+_ENV_FIELDS: Mapping[str, tuple[str, Callable[[str], object], str]] = {
+    "IDGRAPH_DATA_DIR": ("data_dir", Path, "a directory"),
+    "IDGRAPH_STORE": ("store", str, "a store name"),
+    "IDGRAPH_DEFAULT_REGION": ("default_region", str, "a region code"),
+    "IDGRAPH_MERGE_THRESHOLD": ("merge_threshold", float, "a number"),
+    "IDGRAPH_BATCH_SIZE": ("batch_size", int, "an integer"),
+    "NEO4J_URI": ("neo4j_uri", str, "a Bolt URI"),
+    "NEO4J_USER": ("neo4j_user", str, "a user name"),
+    "NEO4J_PASSWORD": ("neo4j_password", str, "a password"),
+    "NEO4J_DATABASE": ("neo4j_database", str, "a database name"),
+    "IDGRAPH_SECRET": ("secret", str, "a key"),
+    "IDGRAPH_FUZZY_MODEL": ("fuzzy_model", Path, "the path of a model file"),
+}
+"""The environment variables ``load_settings`` reads: variable -> (setting, conversion,
+what the value must be)."""
 
 
 def load_settings(
-    config_file: Path | None = None, environ: Mapping[str, str] | None = None
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, object] | None = None,
 ) -> Settings:
+    """The settings, layered: built-in defaults, then the TOML file (``config_file``, else
+    ``IDGRAPH_CONFIG``), then the environment variables of ``_ENV_FIELDS``, then
+    ``flags`` (command-line values by setting name; None means not given). Each layer
+    overrides the one below; the result is checked once, whole, so a bad value in a lower
+    layer that a higher one overrides is no error. Raises ``ConfigurationError`` naming
+    the setting, the value and what it must be."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     path = config_file or (Path(env["IDGRAPH_CONFIG"]) if env.get("IDGRAPH_CONFIG") else None)
     if path is not None:
         values.update(_read_toml(path))
-    for variable, (name, kind) in _ENV_FIELDS.items():
+    for variable, (name, convert, expected) in _ENV_FIELDS.items():
         if env.get(variable):
             try:
-                values[name] = kind(env[variable])
+                values[name] = convert(env[variable])
             except ValueError as e:
-                raise ConfigurationError(f"{variable}={env[variable]!r}: {e}") from e
+                raise ConfigurationError(f"{variable}={env[variable]!r}: must be {expected}") from e
+    values.update({name: value for name, value in (flags or {}).items() if value is not None})
     if values.get("fuzzy_model") is not None:
         values["fuzzy_model"] = load_fuzzy_model(Path(values["fuzzy_model"]))
     try:
@@ -246,15 +349,25 @@ def load_fuzzy_model(path: Path) -> FellegiSunterModel:
         raise ConfigurationError(f"fuzzy_model {path}: not a model file ({e})") from e
 
 
+def _check_shapes(where: str, table: Mapping[str, Any], shapes: Mapping[str, Shape]) -> None:
+    unknown = sorted(set(table) - set(shapes))
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown settings {unknown}; known: {', '.join(sorted(shapes))}"
+        )
+    for name, value in table.items():
+        check, expected = shapes[name]
+        if not check(value):
+            raise ConfigurationError(f"{where}: {name} = {value!r}: must be {expected}")
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ConfigurationError(f"config file {path}: {e}") from e
-    known = set(Settings.__dataclass_fields__)
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigurationError(f"config file {path}: unknown settings {sorted(unknown)}")
+    where = f"config file {path}"
+    _check_shapes(where, raw, TOML_SHAPES)
     values: dict[str, Any] = dict(raw)
     if "data_dir" in values:
         values["data_dir"] = Path(values["data_dir"])
@@ -264,15 +377,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
             merged.setdefault(kind, set()).update(str(i).lower() for i in items)
         values["blocked_values"] = {k: frozenset(v) for k, v in merged.items()}
     if "custom_types" in values:
+        for i, custom in enumerate(values["custom_types"]):
+            _check_shapes(f"{where}: custom_types[{i}]", custom, _CUSTOM_TYPE_SHAPES)
+            if not {"name", "pattern"} <= set(custom):
+                raise ConfigurationError(
+                    f"{where}: custom_types[{i}] needs a name and a pattern, got {custom!r}"
+                )
         values["custom_types"] = tuple(CustomType(**c) for c in values["custom_types"])
     if "guards" in values:
         guards = dict(values["guards"])
+        _check_shapes(f"{where}: guards", guards, _GUARD_SHAPES)
         if "frequency_cap_types" in guards:
             guards["frequency_cap_types"] = tuple(guards["frequency_cap_types"])
-        try:
-            values["guards"] = GuardSettings(**guards)
-        except TypeError as e:
-            raise ConfigurationError(f"config file {path}: guards: {e}") from e
+        values["guards"] = GuardSettings(**guards)
     for name in ("rate_limits", "rate_bursts"):
         if name in values and not isinstance(values[name], dict):
             raise ConfigurationError(f"config file {path}: {name} must be a table by role")

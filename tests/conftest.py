@@ -3,6 +3,11 @@
 The Neo4j server is real: ``NEO4J_URI`` (with ``NEO4J_USER``/``NEO4J_PASSWORD``) when set,
 otherwise the local server from ``tools.neo4j_local`` started once per session. If it
 cannot start, the Neo4j tests fail; they are never skipped.
+
+Every test that needs Neo4j carries the ``neo4j`` marker (added at collection to each
+test run with the Neo4j store or the Neo4j settings), and the page tests carry
+``browser``, so that ``-m "not neo4j and not browser"`` is the fast lane (``make
+test-fast``, docs/development.md).
 """
 
 from __future__ import annotations
@@ -26,8 +31,24 @@ def pytest_configure(config: pytest.Config) -> None:
     if stale:
         raise pytest.UsageError(
             f"compiled modules older than their sources: {', '.join(stale)};"
-            " rebuild them (make core) or remove them (python -m tools.compiled_core clean)"
+            " rebuild them (make core), or drop them and test the sources"
+            " (python -m tools.compiled_core drop-stale; make test-fast does)"
         )
+
+
+def needs_neo4j(item: pytest.Item) -> bool:
+    """Run with the Neo4j store (the ``store_name`` parameter) or given the Neo4j
+    settings (directly or through another fixture)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("store_name") == "neo4j":
+        return True
+    return "neo4j_settings" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if needs_neo4j(item) and item.get_closest_marker("neo4j") is None:
+            item.add_marker(pytest.mark.neo4j)
 
 
 @pytest.fixture(scope="session")

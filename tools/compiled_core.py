@@ -3,6 +3,7 @@
     python -m tools.compiled_core build    # compile in place (what `make` runs)
     python -m tools.compiled_core status   # compiled, pure Python, or stale
     python -m tools.compiled_core clean    # remove the compiled modules
+    python -m tools.compiled_core drop-stale  # remove them if any is stale (make test-fast)
 
 The modules are plain, strictly typed Python; mypyc (part of mypy, the type checker the
 project already runs) turns them into C extensions placed beside the sources, which
@@ -13,6 +14,9 @@ when the build fails) ``build`` says so and the project runs as pure Python.
 
 An extension older than its source would run the old code, so ``stale_modules`` lists
 them and the test suite refuses to start on a stale build (``make`` rebuilds it).
+``drop-stale`` removes the whole build when any module of it is stale, so that the
+sources run instead: the fast test lane does that rather than wait for a rebuild
+(docs/development.md says why the whole build and not only the stale modules).
 """
 
 from __future__ import annotations
@@ -66,9 +70,9 @@ def _extensions(source: Path) -> list[Path]:
     ]
 
 
-def _shared_libraries() -> list[Path]:
+def _shared_libraries(root: Path = ROOT) -> list[Path]:
     package, name = GROUP.rsplit(".", 1)
-    return sorted((ROOT / package).glob(f"{name}__mypyc.*"))
+    return sorted((root / package).glob(f"{name}__mypyc.*"))
 
 
 def compiled_modules(root: Path = ROOT) -> list[str]:
@@ -86,13 +90,13 @@ def stale_modules(root: Path = ROOT) -> list[str]:
     return stale
 
 
-def clean() -> None:
+def clean(root: Path = ROOT) -> None:
     """Remove every compiled module of the packages (also of modules no longer listed)."""
     for package in PACKAGES:
-        for source in (ROOT / package).glob("*.py"):
+        for source in (root / package).glob("*.py"):
             for built in _extensions(source):
                 built.unlink()
-    for library in _shared_libraries():
+    for library in _shared_libraries(root):
         library.unlink()
 
 
@@ -106,6 +110,19 @@ setup(
     script_args=["build_ext", "--inplace", "--build-temp", "build/core"],
 )
 """
+
+
+def drop_stale(root: Path = ROOT) -> list[str]:
+    """Remove every compiled module when any is older than its source; the stale ones.
+
+    All of them, not only the stale ones: the modules are compiled as one group that
+    calls across modules natively, so a compiled module next to the source of another
+    module of the group would meet objects of plain Python classes where it expects its
+    native ones."""
+    stale = stale_modules(root)
+    if stale:
+        clean(root)
+    return stale
 
 
 def build() -> bool:
@@ -158,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         build()
     elif command == ["clean"]:
         clean()
+    elif command == ["drop-stale"]:
+        stale = drop_stale()
+        if stale:
+            print(f"compiled core: stale ({', '.join(stale)}), removed; the sources run")
     elif command != ["status"]:
         print(__doc__, file=sys.stderr)
         return 2

@@ -21,11 +21,11 @@ that started it (own session and process group) until ``stop`` is called; a late
 second one. Starts and stops on one directory are serialised by a lock file, so
 parallel test workers can all call ``start`` and share one server.
 
-Start-up takes 10-25 s on a 2-core machine, mostly class loading and JIT. To cut
+Start-up is slow on a small machine, mostly class loading and JIT. To cut
 it, the first server run with a given build dumps a class-data-sharing archive
 when it is stopped cleanly (``-XX:ArchiveClassesAtExit``); ``stop`` checks it and
 keeps it as ``target/neo4j-local.jsa``, and later starts map it
-(``-XX:SharedArchiveFile``), which roughly halves their start-up. A rebuild drops
+(``-XX:SharedArchiveFile``), which shortens their start-up. A rebuild drops
 the archive. ``NEO4J_LOCAL_CDS=0`` turns this off.
 
 Environment: ``JAVA_HOME`` (else ``java`` on PATH) picks the JVM (17 or 21);
@@ -124,7 +124,7 @@ def build(force: bool = False) -> None:
     """Compile ``neo4j-local`` and copy its runtime jars to ``target/dependency``.
 
     Skipped when the build output exists and is newer than ``pom.xml`` and ``src/``.
-    The first build downloads ~125 MB from Maven Central into ``~/.m2``; later ones
+    The first build downloads Neo4j's jars from Maven Central into ``~/.m2``; later ones
     run offline (``mvn -o``) and fall back to online only if that fails.
     """
     mvn = shutil.which("mvn")

@@ -3,11 +3,10 @@ and the change feed. Role ``reader``.
 
 These routes are ``async`` although the store is not: each is one short read, and running
 it on the event loop is cheaper than the two thread-pool hops (handler, then response
-serialization) a plain route costs: driving the ASGI app in-process on a busy 2-CPU
-machine, about 0.7 ms per lookup inline against 2.5 ms through the pool. The price:
-while a read runs, the loop waits. On the embedded store that is tens of microseconds; on
-Neo4j it is a network round trip, so run several workers (``idgraph serve --workers N``)
-in front of Neo4j.
+serialization) a plain route costs, most of all on a busy machine with few CPUs. The
+price: while a read runs, the loop waits. On the embedded store that is one local SQLite
+statement; on Neo4j it is a network round trip, so run several workers (``idgraph serve
+--workers N``) in front of Neo4j (docs/benchmarks.md).
 """
 
 from __future__ import annotations

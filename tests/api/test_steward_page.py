@@ -21,6 +21,8 @@ from identity.access import Role
 from identity.profile import Profile
 from identity.service import IdentityService
 
+pytestmark = pytest.mark.browser
+
 
 def observation(
     *identifiers: tuple[str, str], day: int, attributes: dict[str, str] | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.compiled_core import COMPILED_MODULES, compiled_modules, stale_modules
+from tools.compiled_core import COMPILED_MODULES, compiled_modules, drop_stale, stale_modules
 
 MODULE = COMPILED_MODULES[0]
 
@@ -44,3 +44,21 @@ class TestStaleModules:
         _write(tmp_path, MODULE, 200.0)
         assert compiled_modules(tmp_path) == []
         assert stale_modules(tmp_path) == []
+
+
+class TestDropStale:
+    def test_one_stale_module_drops_the_whole_build(self, tmp_path: Path) -> None:
+        stale, current = COMPILED_MODULES[0], COMPILED_MODULES[1]
+        _write(tmp_path, stale, 200.0)
+        _write(tmp_path, _extension(stale), 100.0)
+        _write(tmp_path, current, 100.0)
+        _write(tmp_path, _extension(current), 200.0)
+        assert drop_stale(tmp_path) == [stale]
+        assert compiled_modules(tmp_path) == []
+        assert (tmp_path / stale).exists() and (tmp_path / current).exists()
+
+    def test_a_current_build_is_kept(self, tmp_path: Path) -> None:
+        _write(tmp_path, MODULE, 100.0)
+        _write(tmp_path, _extension(MODULE), 200.0)
+        assert drop_stale(tmp_path) == []
+        assert compiled_modules(tmp_path) == [MODULE]

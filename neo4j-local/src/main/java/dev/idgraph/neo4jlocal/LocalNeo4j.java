@@ -87,8 +87,8 @@ public final class LocalNeo4j {
                 // Internal settings. The in-process "bolt-local" connector is
                 // only used for routing between cluster members / composite
                 // databases; without it there is also no netty SO_REUSEADDR
-                // warning. The shutdown waits default to 5 s each, which made
-                // every stop take ~10 s even with no client connected.
+                // warning. Every stop sat out both shutdown waits at their
+                // defaults, even with no client connected.
                 .setConfig(BoltConnectorInternalSettings.enable_local_connector, false)
                 .setConfig(BoltConnectorInternalSettings.connection_shutdown_wait_time, Duration.ofSeconds(1))
                 .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ofSeconds(1))

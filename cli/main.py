@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     lookup = commands.add_parser("lookup", help="print the profile behind an identifier")
     lookup.add_argument("type")
     lookup.add_argument("value")
+    lookup.add_argument(
+        "--region", help="country of a local phone number (ISO 3166 alpha-2, e.g. KR)"
+    )
 
     export = commands.add_parser("export", help="write every profile as NDJSON")
     export.add_argument("file", type=Path, help="output file, - for standard output")
@@ -171,7 +174,7 @@ def _load(service: IdentityService, settings: Settings, args: argparse.Namespace
 
 def _lookup(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
     try:
-        profile = service.lookup(args.type, args.value)
+        profile = service.lookup(args.type, args.value, (args.region or "").upper() or None)
     except InputRefused as e:
         print(f"idgraph lookup: {e}", file=sys.stderr)
         return 2

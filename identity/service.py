@@ -144,8 +144,13 @@ class IdentityService:
         report.outcome = self.ingest(good)
         return report
 
-    def normalize(self, kind: object, value: object, field: str = "identifier") -> Identifier:
-        return self.normalizer.normalize(kind, value, field)
+    def normalize(
+        self, kind: object, value: object, field: str = "identifier", region: str | None = None
+    ) -> Identifier:
+        """``region``: the country of a phone number's local form (ISO 3166 alpha-2),
+        when not ``default_region``; the answer never depends on how the server was
+        started when the caller names it."""
+        return self.normalizer.normalize(kind, value, field, region)
 
     def identifier_from_text(self, text: str, field: str = "identifier") -> Identifier:
         """``type:value`` (the value raw, normalized here)."""
@@ -170,9 +175,11 @@ class IdentityService:
             for a in answers
         ]
 
-    def consent_of(self, kind: object, value: object) -> dict[str, Any]:
+    def consent_of(self, kind: object, value: object, region: str | None = None) -> dict[str, Any]:
         """May I use this address? See ``Privacy.consent_of_identifier``."""
-        return self.privacy.consent_of_identifier(self.normalize(kind, value).key)
+        return self.privacy.consent_of_identifier(
+            self.normalize(kind, value, "identifier", region).key
+        )
 
     def ready(self) -> bool:
         """Whether the store answers a read now."""
@@ -182,9 +189,10 @@ class IdentityService:
             return False
         return True
 
-    def lookup(self, kind: object, value: object) -> Profile:
-        """The profile holding the identifier (normalized first)."""
-        identifier = self.normalize(kind, value)
+    def lookup(self, kind: object, value: object, region: str | None = None) -> Profile:
+        """The profile holding the identifier (normalized first, a phone number's local
+        form for ``region``)."""
+        identifier = self.normalize(kind, value, "identifier", region)
         row = self.store.profile_by_identifier(identifier.key)
         if row is None:
             raise NotFound(f"no profile holds {identifier.key}")

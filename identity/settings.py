@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from identity.dates import DateFormatError, check_formats, effective_formats
 from identity.errors import ConfigurationError
 from identity.guards import GuardSettings
 from matchers.fellegi_sunter import FellegiSunterModel
@@ -51,6 +52,9 @@ DEFAULT_PURPOSES: tuple[str, ...] = (
 
 
 SURVIVORSHIP_RULES = ("most_recent", "source_priority", "most_frequent")
+
+DEFAULT_SOURCE_KEY = "default"
+"""The key of ``date_formats`` for every source not named."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,20 @@ class Settings:
     process (the CLI, another worker) stops working there within this time."""
     secret: str = ""
     """Key for profile IDs (and later tombstones). Empty: a random key kept in the store."""
+    date_formats: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Source -> the formats its birth dates are written in (``identity.dates``); the key
+    ``default`` for sources not named. ``YYYY-MM-DD`` is always understood."""
+    phone_regions: Mapping[str, str] = field(default_factory=dict)
+    """Source -> the country (ISO 3166 alpha-2) its local phone numbers belong to, for
+    observations without a ``country`` attribute; else ``default_region``."""
+
+    def date_formats_of(self, source: str) -> tuple[str, ...]:
+        return effective_formats(
+            self.date_formats.get(source) or self.date_formats.get(DEFAULT_SOURCE_KEY)
+        )
+
+    def phone_region_of(self, source: str) -> str:
+        return self.phone_regions.get(source, self.default_region)
 
     def __post_init__(self) -> None:
         if not 0 < self.merge_threshold <= 1:
@@ -129,6 +147,19 @@ class Settings:
             raise ConfigurationError(
                 f"key_cache_seconds must be 0 or more, got {self.key_cache_seconds}"
             )
+        for source, formats in self.date_formats.items():
+            try:
+                check_formats(formats)
+            except DateFormatError as e:
+                raise ConfigurationError(f"date_formats.{source}: {e}") from e
+        for source, region in {
+            "default_region": self.default_region,
+            **{f"phone_regions.{k}": v for k, v in self.phone_regions.items()},
+        }.items():
+            if not re.fullmatch(r"[A-Z]{2}", region):
+                raise ConfigurationError(
+                    f"{source} = {region!r}: an ISO 3166 alpha-2 country code such as KR"
+                )
         if self.batch_size < 1:
             raise ConfigurationError(f"batch_size must be positive, got {self.batch_size}")
         for custom in self.custom_types:
@@ -225,4 +256,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         values["source_priority"] = tuple(values["source_priority"])
     if "purposes" in values:
         values["purposes"] = tuple(values["purposes"])
+    if "date_formats" in values:
+        values["date_formats"] = {
+            str(k).lower(): tuple(str(f) for f in v) for k, v in values["date_formats"].items()
+        }
+    if "phone_regions" in values:
+        values["phone_regions"] = {
+            str(k).lower(): str(v).upper() for k, v in values["phone_regions"].items()
+        }
     return values

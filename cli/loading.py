@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from cli.column_map import ColumnMap
+from cli.encodings import FileEncoding, check_encoding, decode_line
 from cli.worker_iteration import can_fork, iterate_in_worker
 from identity.errors import ObservationRejected, Refusal
-from identity.observation import Observation, ParsedObservation
+from identity.observation import Observation, ObservationParser, ParsedObservation
 from identity.service import IdentityService
 
 FORMATS = ("ndjson", "csv")
@@ -63,14 +64,15 @@ def detect_format(path: Path) -> str:
     return "csv" if path.suffix.lower() in (".csv", ".tsv") else "ndjson"
 
 
-def _ndjson_lines(stream: IO[bytes]) -> Iterator[tuple[int, object | Refusal]]:
+def _ndjson_lines(
+    stream: IO[bytes], encoding: FileEncoding
+) -> Iterator[tuple[int, object | Refusal]]:
     for number, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield number, Refusal("line", repr(raw[:80]), "line.utf8", f"not UTF-8: {e}")
+        text = decode_line(raw, number, encoding)
+        if text is None:
+            yield number, _undecodable(encoding, raw)
             continue
         try:
             yield number, json.loads(text)
@@ -78,28 +80,53 @@ def _ndjson_lines(stream: IO[bytes]) -> Iterator[tuple[int, object | Refusal]]:
             yield number, Refusal("line", text.strip()[:200], "line.json", f"not JSON: {e}")
 
 
+def _undecodable(encoding: FileEncoding, raw: bytes) -> Refusal:
+    return Refusal(
+        "line", repr(raw[:80]), "line.encoding", f"its bytes are not {encoding.codec} text"
+    )
+
+
 def _csv_lines(
-    stream: IO[bytes], identifier_types: tuple[str, ...], warnings: list[str]
+    stream: IO[bytes],
+    identifier_types: tuple[str, ...],
+    warnings: list[str],
+    encoding: FileEncoding,
+    columns: ColumnMap | None,
 ) -> Iterator[tuple[int, object | Refusal]]:
     from cli.csv_mapping import CsvMapping
 
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-    reader = csv.reader(text)
+    undecodable: list[tuple[int, bytes]] = []
+
+    def text_lines() -> Iterator[str]:
+        for number, raw in enumerate(stream, start=1):
+            line = decode_line(raw, number, encoding)
+            if line is None:
+                undecodable.append((number, raw))
+                line = "\n"
+            yield line
+
+    reader = csv.reader(text_lines())
     try:
         header = next(reader)
     except StopIteration:
         return
-    mapping = CsvMapping.from_header(header, identifier_types)
+    fields = header if columns is None else columns.header(header)
+    mapping = CsvMapping.from_header(fields, identifier_types)
     if mapping.ignored:
         warnings.append(f"ignored columns: {', '.join(mapping.ignored)}")
     while True:
         try:
             row = next(reader)
         except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError) as e:
+            row = None
+        except csv.Error as e:
             yield reader.line_num, Refusal("line", "", "line.csv", f"not readable CSV: {e}")
             continue
+        while undecodable:
+            number, raw = undecodable.pop(0)
+            yield number, _undecodable(encoding, raw)
+        if row is None:
+            return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -113,7 +140,8 @@ def _csv_lines(
                 ),
             )
             continue
-        yield reader.line_num, mapping.to_observation(dict(zip(header, row, strict=True)))
+        cells = dict(zip(header, row, strict=True)) if columns is None else columns.row(header, row)
+        yield reader.line_num, mapping.to_observation(cells)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,16 +166,29 @@ class FileWarning:
 
 
 def parsed_lines(
-    service: IdentityService, path: Path, file_format: str
+    service: IdentityService,
+    path: Path,
+    file_format: str,
+    encoding: FileEncoding | None = None,
+    columns: ColumnMap | None = None,
 ) -> Generator[ParsedLine | FileWarning, None, None]:
     """Every non-blank line of the file, parsed, in order (warnings about the file, such
-    as ignored CSV columns, where they arise)."""
+    as ignored CSV columns, where they arise). ``encoding``: as ``check_encoding`` found
+    it (default UTF-8); ``columns``: a column-mapping file's map (CSV)."""
     warnings: list[str] = []
+    encoding = encoding or FileEncoding("utf-8", False, frozenset())
+    parse = service.parse
+    if columns is not None and columns.source and columns.date_formats:
+        settings = replace(
+            service.settings,
+            date_formats={**service.settings.date_formats, columns.source: columns.date_formats},
+        )
+        parse = ObservationParser(settings, service.normalizer).parse
     with path.open("rb") as stream:
         lines = (
-            _csv_lines(stream, service.normalizer.types, warnings)
+            _csv_lines(stream, service.normalizer.types, warnings, encoding, columns)
             if file_format == "csv"
-            else _ndjson_lines(stream)
+            else _ndjson_lines(stream, encoding)
         )
         for number, item in lines:
             if warnings:
@@ -157,7 +198,7 @@ def parsed_lines(
                 yield ParsedLine(number, stream.tell(), None, (item,))
                 continue
             try:
-                parsed = service.parse(item)
+                parsed = parse(item)
             except ObservationRejected as e:
                 yield ParsedLine(number, stream.tell(), None, tuple(e.refusals))
                 continue
@@ -180,17 +221,22 @@ def load_file(
     batch_size: int | None = None,
     progress: Callable[[int, LoadReport], None] | None = None,
     parse_worker: bool | None = None,
+    encoding: str = "utf-8",
+    columns: ColumnMap | None = None,
 ) -> LoadReport:
-    """``parse_worker``: parse in a worker process (None: ``parse_in_worker(path)``)."""
+    """``parse_worker``: parse in a worker process (None: ``parse_in_worker(path)``).
+    ``encoding``: the file's (``cli.encodings``), checked before anything is stored
+    (``EncodingMismatch`` when the file is in another); ``columns``: a column map."""
     report = LoadReport()
     size = batch_size or service.settings.batch_size
     kind = file_format or detect_format(path)
+    checked = check_encoding(path, encoding)
     if parse_worker is None:
         parse_worker = parse_in_worker(path)
     lines: Generator[ParsedLine | FileWarning, None, None] = (
-        iterate_in_worker(lambda: parsed_lines(service, path, kind))
+        iterate_in_worker(lambda: parsed_lines(service, path, kind, checked, columns))
         if parse_worker
-        else parsed_lines(service, path, kind)
+        else parsed_lines(service, path, kind, checked, columns)
     )
     # Closed on the way out, also on an error: the worker stops and the file is closed
     # now, not when the traceback lets go of this frame.

@@ -48,6 +48,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--batch-size", type=int, help="observations per atomic batch")
     load.add_argument(
+        "--encoding",
+        choices=("utf-8", "cp949", "euc-kr"),
+        default="utf-8",
+        help="the file's text encoding (Excel in Korea writes cp949); checked before"
+        " anything is stored",
+    )
+    load.add_argument(
+        "--columns",
+        type=Path,
+        help="column-mapping TOML file: headers to fields, values to statuses"
+        " (see examples/korean-columns.toml)",
+    )
+    load.add_argument(
         "--parse-worker",
         action=argparse.BooleanOptionalAction,
         help="parse in a second process while this one ingests (default: on with two CPUs"
@@ -143,17 +156,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    from cli.column_map import ColumnMap, ColumnMapError
+    from cli.encodings import EncodingMismatch, check_encoding
     from cli.loading import ProgressBar, load_file
 
     path: Path = args.file
     if not path.is_file():
         print(f"idgraph load: no such file: {path}", file=sys.stderr)
         return 2
+    try:
+        columns = ColumnMap.read(args.columns) if args.columns else None
+        # Before the rejects file is opened: a file in another encoding leaves nothing.
+        check_encoding(path, args.encoding)
+    except (ColumnMapError, EncodingMismatch) as e:
+        print(f"idgraph load: {e}", file=sys.stderr)
+        return 2
     rejects_path: Path = args.rejects or path.with_name(path.name + ".rejects.ndjson")
     progress = ProgressBar(path.stat().st_size)
     with rejects_path.open("w", encoding="utf-8") as rejects:
         report = load_file(
-            service, path, rejects, args.format, args.batch_size, progress, args.parse_worker
+            service,
+            path,
+            rejects,
+            args.format,
+            args.batch_size,
+            progress,
+            args.parse_worker,
+            args.encoding,
+            columns,
         )
     progress.finish()
     for warning in report.warnings:

@@ -14,7 +14,10 @@ pairs (candidates only from shared blocking keys, never all pairs), scores them,
 files the new records. Scored pairs become edges of matcher ``fuzzy``:
 
 - probability at or above ``merge_threshold``: status ``joined`` (the partition and its
-  guards still decide whether it joins, as for every edge);
+  guards still decide whether it joins, as for every edge), unless either record is
+  anchored at a fixed-line phone (``identifiers.is_fixed_line``): a household's landline
+  with a caller's name says who called, not that the number is that person's alone, so
+  the edge is ``held`` for review;
 - in the review band: status ``held`` with the reason ``review band: p=...``; a steward
   approves or rejects it like any held edge;
 - below the review band: nothing is stored.
@@ -42,6 +45,7 @@ from dataclasses import dataclass, replace
 from graph.records import EdgeRow, EdgeStatusRow, PersonRecordRow
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
+from identity.identifiers import is_fixed_line
 from identity.observation import Observation
 from matchers.attributes import PersonRecord
 from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
@@ -56,6 +60,16 @@ STATUS_HELD = "held"
 
 def review_reason(probability: float) -> str:
     return f"review band: p={probability:.4f}"
+
+
+def through_landline(left: str, right: str) -> bool:
+    """Whether a fuzzy edge has a fixed-line phone at an end: it never joins by weight
+    alone (a steward may approve it)."""
+    return is_fixed_line(left) or is_fixed_line(right)
+
+
+def landline_reason(probability: float) -> str:
+    return f"fixed-line phone, a household's number: p={probability:.4f}, for review"
 
 
 def anchor_key(observation: Observation) -> str:
@@ -193,7 +207,15 @@ class FuzzyLinker:
         rows: list[EdgeRow] = []
         restatus: list[EdgeStatusRow] = []
         for slot, (pair, arrival) in sorted(best.items()):
-            joined = self.joins(pair.weight)
+            landline = through_landline(pair.left, pair.right)
+            joined = self.joins(pair.weight) and not landline
+            reason = (
+                ""
+                if joined
+                else landline_reason(pair.weight)
+                if landline
+                else review_reason(pair.weight)
+            )
             known = stored.get(slot)
             if known is not None:
                 if known.weight >= pair.weight:
@@ -205,7 +227,7 @@ class FuzzyLinker:
                         EdgeStatusRow(
                             *known.slot,
                             STATUS_JOINED if joined else STATUS_HELD,
-                            "" if joined else review_reason(pair.weight),
+                            reason,
                         )
                     )
             rows.append(
@@ -220,7 +242,7 @@ class FuzzyLinker:
                     canonical_json(pair.evidence),
                     arrival.observed_at,
                     arrival.observed_at,
-                    reason="" if joined else review_reason(pair.weight),
+                    reason=reason,
                 )
             )
         if restatus:

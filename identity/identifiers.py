@@ -129,6 +129,19 @@ def make_phone_normalizer(default_region: str) -> Normalizer:
     return normalize_phone
 
 
+@lru_cache(maxsize=1 << 14)
+def is_fixed_line(key: str) -> bool:
+    """Whether an identifier key is a phone number its country's plan marks as a fixed
+    line (not mobile, and not a number that may be either, as in the US plan)."""
+    if not key.startswith("phone:"):
+        return False
+    try:
+        number = phonenumbers.parse(key[len("phone:") :], None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
+
+
 def normalize_social(raw: str) -> str:
     platform, slash, handle = raw.strip().partition("/")
     platform = platform.strip().lower()

@@ -384,7 +384,9 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
         "location": {
             # A shared postcode adds little to a shared address where one follows from
             # the other: the joint levels have about the same ``u`` as the address alone.
-            # Neighbours in one apartment building are weak evidence, not none.
+            # Neighbours in one apartment building are weak evidence, not none. Country
+            # alone agrees among matches whenever one source has no address: no penalty
+            # beyond its commonness.
             "levels": [
                 "address:exact+postcode",
                 "address:exact",
@@ -407,7 +409,7 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
                 "else",
             ],
             "m": [
-                0.5,
+                0.4,
                 0.05,
                 0.12,
                 0.03,
@@ -424,9 +426,9 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
                 0.04,
                 0.01,
                 0.02,
-                0.02,
+                0.12,
                 0.033,
-            ],
+            ],  # country alone: as common among matches as among any two records
             "u": [
                 0.00009,
                 0.00001,
@@ -445,8 +447,8 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
                 0.01,
                 0.01,
                 0.15,
-                0.3,
-                0.51593,
+                0.12,
+                0.69593,
             ],
         },
         "national_id": {

@@ -162,17 +162,33 @@ class Transliterated(NameRule):
             if pair.script_a != LATIN:
                 return False
             # Two Latin names: only as spellings of one Korean name.
-            return (
-                korean.is_korean_romanized(a)
-                and korean.is_korean_romanized(b)
-                and korean.romanization_key(a) == korean.romanization_key(b)
+            korean_spelt = korean.is_korean_romanized(a) and korean.is_korean_romanized(b)
+            return korean_spelt and (
+                korean.romanization_key(a) == korean.romanization_key(b)
+                or _same_korean_full_name(pair)
             )
         latin_a, latin_b = pair.latin()
         if latin_a == latin_b:
             return True
         if pair.script_a in _CONSONANT_SCRIPTS or pair.script_b in _CONSONANT_SCRIPTS:
             return bool(_consonants(a)) and _consonants(a) == _consonants(b)
-        return False
+        return HANGUL in (pair.script_a, pair.script_b) and _same_korean_full_name(pair)
+
+
+def _same_korean_full_name(pair: NamePair) -> bool:
+    """The whole Korean name agrees read in Latin, whichever word a Latin source took for
+    the family name: ``Seon Do Yun`` may be 선도윤 or 도윤 선, and 안시우 written
+    ``An Si U`` splits as ``Ansi U`` as well as ``An Siu``."""
+    left, right = _full_name_keys(pair.left), _full_name_keys(pair.right)
+    return bool(left and right and set(left) & set(right))
+
+
+def _full_name_keys(fields: Fields) -> tuple[str, str] | None:
+    first, last = fields.get("first_name"), fields.get("last_name")
+    if not first or not last:
+        return None
+    given, family = korean.romanization_key(first), korean.romanization_key(last)
+    return (family + given, given + family)
 
 
 class JamoOff(NameRule):

@@ -44,8 +44,8 @@ class TestFold:
         def check(text: str) -> None:
             folded = fold(text)
             for char in unicodedata.normalize("NFKC", text).casefold():
-                if not char.isalnum():
-                    continue
+                if not char.isalnum() or char == "\u02bc":
+                    continue  # (the modifier letter apostrophe is an apostrophe: dropped)
                 if script_of(char) in (LATIN, "greek"):
                     # Latin and Greek letters lose their accents, never the letter.
                     assert without_accents(char) in folded

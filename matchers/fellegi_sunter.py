@@ -321,7 +321,9 @@ def correct_exact_u(agreement: float, m: float, prior: float, floor: float) -> f
 
 DEFAULT_PARAMETERS: Mapping[str, Any] = {
     # One pair in 100,000: a store of a few hundred thousand people with a few records
-    # each. Estimating from the data replaces it.
+    # each. Estimating from the data replaces it. The m of a comparison's levels need
+    # not add up to one here: levels added later (transliterated, jamo_1_off,
+    # same_building ...) came beside the earlier ones, whose bits stayed as they were.
     "prior": 1e-5,
     "tf_minimum_u": 1e-6,
     "comparisons": {
@@ -339,8 +341,8 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
             ],
             # A name read across scripts agrees about as rarely by chance as one written
             # alike; one Hangul letter off is a typo about as often as a close spelling.
-            "m": [0.86, 0.01, 0.01, 0.04, 0.02, 0.05, 0.02, 0.01, 0.01],
-            "u": [0.01, 0.000001, 0.0002, 0.0006, 0.002, 0.004, 0.04, 0.01, 0.933199],
+            "m": [0.86, 0.01, 0.01, 0.04, 0.02, 0.06, 0.03, 0.01, 0.02],
+            "u": [0.01, 0.000001, 0.0002, 0.0006, 0.002, 0.004, 0.04, 0.01, 0.943199],
         },
         "middle_name": {
             "levels": [
@@ -352,7 +354,7 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
                 "initial",
                 "else",
             ],
-            "m": [0.7, 0.02, 0.01, 0.04, 0.03, 0.12, 0.08],
+            "m": [0.7, 0.02, 0.01, 0.05, 0.03, 0.12, 0.1],
             "u": [0.02, 0.002, 0.005, 0.01, 0.05, 0.05, 0.863],
         },
         "last_name": {
@@ -365,7 +367,7 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
                 "initial",
                 "else",
             ],
-            "m": [0.87, 0.03, 0.01, 0.04, 0.02, 0.01, 0.02],
+            "m": [0.87, 0.03, 0.01, 0.06, 0.03, 0.01, 0.03],
             "u": [0.003, 0.0001, 0.001, 0.002, 0.03, 0.005, 0.9589],
         },
         "date_of_birth": {
@@ -385,8 +387,8 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
             # A shared postcode adds little to a shared address where one follows from
             # the other: the joint levels have about the same ``u`` as the address alone.
             # Neighbours in one apartment building are weak evidence, not none. Country
-            # alone agrees among matches whenever one source has no address: no penalty
-            # beyond its commonness.
+            # alone agrees among matches whenever one source has no address: as common
+            # among matches as among any two records, no evidence either way.
             "levels": [
                 "address:exact+postcode",
                 "address:exact",
@@ -409,7 +411,7 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
                 "else",
             ],
             "m": [
-                0.4,
+                0.5,
                 0.05,
                 0.12,
                 0.03,
@@ -426,9 +428,9 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
                 0.04,
                 0.01,
                 0.02,
-                0.12,
-                0.033,
-            ],  # country alone: as common among matches as among any two records
+                0.3,
+                0.08,
+            ],
             "u": [
                 0.00009,
                 0.00001,
@@ -447,8 +449,8 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = {
                 0.01,
                 0.01,
                 0.15,
-                0.12,
-                0.69593,
+                0.3,
+                0.51603,
             ],
         },
         "national_id": {

@@ -13,10 +13,10 @@ from api.limits import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from api.lookup_fast_path import PATH as lookup_path
 from api.lookup_fast_path import LookupFastPath
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, ingest, lookup, operations, pages, privacy, stewardship
+from api.routes import admin, ingest, lookup, operations, pages, privacy, search, stewardship
 from identity.service import IdentityService
 
-ROUTERS = (operations, lookup, ingest, stewardship, privacy, admin, pages)
+ROUTERS = (operations, lookup, ingest, stewardship, search, privacy, admin, pages)
 
 
 def create_app(service: IdentityService, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:

@@ -186,6 +186,11 @@ class ReviewPageOut(BaseModel):
     next_after: str | None = Field(description="cursor for the next page, null at the end")
 
 
+class SearchPageOut(BaseModel):
+    profiles: list[ProfileOut]
+    next_after: str | None = Field(description="cursor for the next page, null at the end")
+
+
 class StewardOutcomeOut(BaseModel):
     action: str
     profiles: list[str] = Field(description="the profiles the action left")

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.bootstrap import build_service
+from api.http_protocols import http_protocol
 from api.metrics import MULTIPROCESS_METRICS
 from identity.service import IdentityService
 from identity.settings import Settings, load_settings
@@ -62,7 +63,14 @@ def serve(
     if workers <= 1:
         app = create_app(service)
         freeze_startup_objects()
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+            http=http_protocol(),
+        )
         return
     metrics_dir = tempfile.mkdtemp(prefix="idgraph-metrics-")
     os.environ.update(
@@ -83,6 +91,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=access_log,
+            http=http_protocol(),
         )
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -50,6 +50,7 @@ from identity.observation import Observation
 from matchers.attributes import PersonRecord
 from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
 from matchers.pairs import ScoredPair
+from matchers.search_keys import record_search_keys
 
 ANCHOR_TYPES = ("email", "customer_id", "phone", "social", "device", "cookie")
 """Which identifier of an observation holds its person record: the most personal first."""
@@ -98,6 +99,8 @@ class _Arrival:
     keys: frozenset[str]
     source: str
     observed_at: str
+    search: frozenset[str] = frozenset()
+    """Keys stewards find the record by (``matchers.search_keys``): filed, never paired."""
 
 
 class FuzzyLinker:
@@ -130,7 +133,7 @@ class FuzzyLinker:
         plan = self.matcher.plan(
             [a.record for a in arrivals], candidates, [a.keys for a in arrivals]
         )
-        blocks: dict[str, list[str]] = {}
+        blocks: dict[str, list[str]] = {a.id: sorted(a.search) for a in arrivals if a.search}
         for key, added in plan.additions.items():
             for record in added:
                 blocks.setdefault(by_record[id(record)].id, []).append(key)
@@ -185,8 +188,10 @@ class FuzzyLinker:
             if rid in arrivals or not record.normalized:
                 continue
             keys = frozenset(self.matcher.blocking_keys(record))
-            if keys:
-                arrivals[rid] = _Arrival(record, rid, keys, obs.source, obs.observed_at)
+            phones = [i.value for i in obs.identifiers if i.type == "phone"]
+            search = frozenset(record_search_keys(record.normalized, phones))
+            if keys or search:
+                arrivals[rid] = _Arrival(record, rid, keys, obs.source, obs.observed_at, search)
         if not arrivals:
             return []
         known = tx.person_records(arrivals)

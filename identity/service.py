@@ -19,6 +19,7 @@ from identity.privacy import Privacy
 from identity.profile import Profile
 from identity.replayable import Replayable
 from identity.resolver import Resolver
+from identity.search import PersonSearch, SearchPage
 from identity.settings import Settings
 from identity.staging import BatchOutcome
 from identity.stewardship import Stewardship
@@ -91,6 +92,7 @@ class IdentityService:
         self.resolver = Resolver(settings, settings.secret or self._stored_secret())
         self.stewardship = Stewardship(store, self.resolver)
         self.privacy = Privacy(store, self.resolver, settings.purposes)
+        self._search = PersonSearch(store)
         self.keys = ApiKeys(store, settings.key_cache_seconds)
 
     def _stored_secret(self) -> str:
@@ -179,6 +181,29 @@ class IdentityService:
         """May I use this address? See ``Privacy.consent_of_identifier``."""
         return self.privacy.consent_of_identifier(
             self.normalize(kind, value, "identifier", region).key
+        )
+
+    def search(
+        self,
+        actor: str,
+        *,
+        name: str | None = None,
+        date_of_birth: str | None = None,
+        postcode: str | None = None,
+        phone: str | None = None,
+        after: str | None = None,
+        limit: int = 20,
+    ) -> SearchPage:
+        """Profiles by name (any script), birth date, postcode or phone digits; audited
+        (``identity.search``)."""
+        return self._search.search(
+            actor,
+            name=name,
+            date_of_birth=date_of_birth,
+            postcode=postcode,
+            phone=phone,
+            after=after,
+            limit=limit,
         )
 
     def ready(self) -> bool:

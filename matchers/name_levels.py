@@ -161,11 +161,13 @@ class Transliterated(NameRule):
         if pair.same_script:
             if pair.script_a != LATIN:
                 return False
-            # Two Latin names: only as spellings of one Korean name.
-            korean_spelt = korean.is_korean_romanized(a) and korean.is_korean_romanized(b)
-            return korean_spelt and (
-                korean.romanization_key(a) == korean.romanization_key(b)
-                or _same_korean_full_name(pair)
+            # Two Latin names: only as spellings of one Korean name (the keys first: they
+            # are cheaper to compare than the words are to read as Hangul syllables).
+            same_key = korean.romanization_key(a) == korean.romanization_key(b)
+            return (
+                (same_key or _same_korean_full_name(pair))
+                and korean.is_korean_romanized(a)
+                and korean.is_korean_romanized(b)
             )
         latin_a, latin_b = pair.latin()
         if latin_a == latin_b:

@@ -606,7 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.febrl:
         from bench import febrl
 
-        febrl.main(["--no-splink", "--batch-size", str(args.batch_size)])
+        febrl.main(["--no-splink"])
     return 0
 
 

@@ -31,7 +31,13 @@ probability of any of its record pairs (with that pair's evidence), so profiles 
 depend on load order. It does depend on order in two places, both written down: a
 block holds at most ``max_block_size`` records in arrival order, so when more records
 share a key, which ones are compared through it depends on arrival; and an edge's
-``source``/``first_seen`` are those of the observation that completed the pair.
+``source``/``first_seen`` are those of the observation that completed the pair. Keys
+whose values are known to be common (the Korean surnames 김, 이, 박 ...) are made finer
+before any record arrives (``blocking``), so those blocks stay under the cap and the cap is
+left to values nobody foresaw.
+
+Search keys (``matchers.search_keys``) are filed with each new record beside its
+blocking keys, uncapped and never read for pairing.
 """
 
 from __future__ import annotations

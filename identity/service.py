@@ -161,13 +161,16 @@ class IdentityService:
             raise InputRefused([Refusal(field, text, "identifier.key", "write it as type:value")])
         return self.normalize(kind, value, field)
 
-    def lookup_batch(self, raw: Sequence[tuple[object, object]]) -> list[Answer]:
+    def lookup_batch(
+        self, raw: Sequence[tuple[object, object]], region: str | None = None
+    ) -> list[Answer]:
         """Many identifiers in one read, in the order asked; a value that does not
         normalize gets its refusals instead of failing the batch."""
         answers: list[Answer] = []
         for index, (kind, value) in enumerate(raw):
             try:
-                answers.append(Answer(self.normalize(kind, value, f"identifiers[{index}]").key))
+                where = f"identifiers[{index}]"
+                answers.append(Answer(self.normalize(kind, value, where, region).key))
             except InputRefused as e:
                 answers.append(Answer("", refusals=tuple(e.refusals)))
         keys = [a.key for a in answers if a.key]

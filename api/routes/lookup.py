@@ -84,7 +84,7 @@ async def lookup_batch(service: Service, body: BatchLookupIn) -> dict[str, Any]:
         raise ApiError(
             413, "batch_too_large", f"{len(body.identifiers):,} identifiers; at most {MAX_BATCH:,}"
         )
-    answers = service.lookup_batch([(i.type, i.value) for i in body.identifiers])
+    answers = service.lookup_batch([(i.type, i.value) for i in body.identifiers], body.region)
     results = [
         {
             "index": index,

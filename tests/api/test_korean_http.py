@@ -81,6 +81,11 @@ class TestRegion:
         )
         assert international.json()["id"] == minjun
 
+    def test_a_batch_names_its_region(self, clients: dict[Role, TestClient], minjun: str) -> None:
+        asked = {"identifiers": [{"type": "phone", "value": "010 1234 5678"}], "region": "KR"}
+        body = clients[Role.READER].post("/v1/lookup/batch", json=asked).json()
+        assert body["results"][0]["profile"]["id"] == minjun
+
     def test_a_region_that_is_no_country_code_is_422(self, clients: dict[Role, TestClient]) -> None:
         response = clients[Role.READER].get(
             "/v1/lookup", params={"type": "phone", "value": "010-1234-5678", "region": "korea"}

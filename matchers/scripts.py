@@ -94,9 +94,12 @@ def fold(value: str) -> str:
         elif _char_script(char) == GREEK:
             # Greek accents (tonos, dialytika) are written or left out at will.
             out.append(without_accents(char) if char.isalpha() else " ")
-        elif char.isalnum() or unicodedata.category(char) in ("Mn", "Mc"):
-            # A letter or digit of another script, or a mark that belongs to one (Hangul
-            # jamo, Devanagari vowel signs): kept.
+        elif char.isalnum() or (
+            unicodedata.category(char) in ("Mn", "Mc") and out and out[-1] != " "
+        ):
+            # A letter or digit of another script, or a mark on one (Devanagari vowel
+            # signs, Hangul jamo): kept. A mark on nothing (an emoji's variation
+            # selector) is not a letter.
             out.append(char)
         else:
             out.append(" ")

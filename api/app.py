@@ -18,10 +18,20 @@ from api.lookup_fast_path import PATH as lookup_path
 from api.lookup_fast_path import LookupFastPath
 from api.metrics import Metrics, MetricsMiddleware
 from api.rate_limits import RateLimiter
-from api.routes import admin, docs, ingest, lookup, operations, pages, privacy, stewardship
+from api.routes import (
+    admin,
+    docs,
+    ingest,
+    lookup,
+    operations,
+    pages,
+    privacy,
+    search,
+    stewardship,
+)
 from identity.service import IdentityService
 
-ROUTERS = (operations, lookup, ingest, stewardship, privacy, admin, pages)
+ROUTERS = (operations, lookup, ingest, stewardship, search, privacy, admin, pages)
 
 
 def create_app(

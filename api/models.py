@@ -82,6 +82,12 @@ class BatchLookupIn(BaseModel):
     identifiers: list[IdentifierIn] = Field(
         description=f"up to {MAX_BATCH:,} identifiers; more is refused with 413"
     )
+    region: str | None = Field(
+        None,
+        pattern="^[A-Z]{2}$",
+        description="country of local phone numbers (ISO 3166 alpha-2, e.g. KR);"
+        " default: the server's default region",
+    )
 
 
 class BatchAnswerOut(BaseModel):
@@ -197,6 +203,11 @@ class ReviewEdgeOut(EdgeOut):
 class ReviewPageOut(BaseModel):
     edges: list[ReviewEdgeOut]
     total: int = Field(description="edges with the status, before the filters")
+    next_after: str | None = Field(description="cursor for the next page, null at the end")
+
+
+class SearchPageOut(BaseModel):
+    profiles: list[ProfileOut]
     next_after: str | None = Field(description="cursor for the next page, null at the end")
 
 

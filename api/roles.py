@@ -44,6 +44,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role] | Literal["public"]] = {
     ("POST", "/v1/profiles/{profile_id}/split"): frozenset({STEWARD}),
     ("GET", "/v1/explain"): frozenset({STEWARD}),
     ("GET", "/v1/profiles/{profile_id}/graph"): frozenset({STEWARD}),
+    ("GET", "/v1/search"): frozenset({STEWARD, PRIVACY}),
     # privacy officers
     ("POST", "/v1/consent"): frozenset({PRIVACY}),
     ("GET", "/v1/profiles/{profile_id}/export"): frozenset({PRIVACY}),

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.bootstrap import build_service
+from api.http_protocols import http_protocol
 from api.metrics import MULTIPROCESS_METRICS
 from api.server_log import log_config
 from identity.service import IdentityService
@@ -51,8 +52,15 @@ def freeze_startup_objects() -> None:
 
 def uvicorn_options(access_log: bool = True) -> dict[str, Any]:
     """How ``idgraph serve`` configures uvicorn: its log without personal data
-    (``api.server_log``: access lines by route template; uvicorn's own access log off)."""
-    return {"log_level": "info", "access_log": False, "log_config": log_config(access_log)}
+    (``api.server_log``: access lines by route template; uvicorn's own access log off),
+    and the HTTP implementation that answers malformed requests in JSON
+    (``api.http_protocols``)."""
+    return {
+        "log_level": "info",
+        "access_log": False,
+        "log_config": log_config(access_log),
+        "http": http_protocol(),
+    }
 
 
 def serve(

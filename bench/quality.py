@@ -1,8 +1,17 @@
 """Resolution quality on a generated world with known truth, for three systems in one run.
 
     .venv/bin/python -m bench.quality [--people 1000] [--seed 11] [--batch-size 1000]
+                                      [--world us|korean|both] [--febrl]
 
-The world is built to contain what ruins identity graphs:
+Two worlds: US customers (below) and Korean customers (``bench.korean_world``: Hangul
+names with letter-level typos and spacing, the same people romanized, namesakes drawn
+with the real surname frequencies, households sharing a landline and an apartment,
+decoys born on one day in buildings of one number in different cities, phones in every
+local form, road and lot addresses, the member export as a CP949 CSV). ``--febrl`` runs
+``bench.febrl`` (without Splink) after them, so every figure comes from one run.
+For the Korean world the table also counts decoy pairs found in one profile.
+
+The US world is built to contain what ruins identity graphs:
 
 - households of two to four people who share a landline (given in each member's CRM
   record) and an address;
@@ -31,7 +40,9 @@ Systems, on the same parsed observations:
 - ``idgraph``: the real ingest into an embedded store in a temporary directory, with
   the default settings and ``fuzzy_enabled=False``;
 - ``idgraph+fuzzy``: the same with ``fuzzy_enabled=True`` (person records matched by
-  their attributes through the blocking index).
+  their attributes through the blocking index), with the shipped model;
+- ``idgraph+fitted``: the same with the model ``idgraph fit-model`` fits to the world's
+  own person attributes (no truth read), as a data team would run it.
 
 Deterministic for a seed.
 """
@@ -57,10 +68,18 @@ import networkx as nx
 from api.bootstrap import build_service
 from bench.common import BENCH_SECRET
 from bench.generate import FIRST, LAST
+from bench.korean_world import EXAMPLE_MAP, KoreanWorld, build_korean_world, write_member_csv
+from bench.korean_world import SETTINGS as KOREAN_SETTINGS
 from bench.results import run_recorded
+from cli.column_map import ColumnMap
+from cli.encodings import check_encoding
+from cli.loading import FileWarning, parsed_lines
+from identity.fuzzy_linking import anchor_key
 from identity.observation import Observation
 from identity.service import IdentityService
 from identity.settings import Settings
+from matchers.attributes import PersonRecord
+from matchers.fellegi_sunter import FellegiSunterModel, estimate_model
 
 PLACES = [
     ("Boston", "02108"),
@@ -419,10 +438,12 @@ def plain_union(observations: Sequence[Observation]) -> list[list[str]]:
 
 
 def run_idgraph(
-    observations: Sequence[Observation], fuzzy: bool, batch_size: int
+    observations: Sequence[Observation], fuzzy: bool, batch_size: int, **settings_of: Any
 ) -> tuple[list[list[str]], float, int]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data", secret=BENCH_SECRET, fuzzy_enabled=fuzzy)
+        settings = Settings(
+            data_dir=Path(tmp) / "data", secret=BENCH_SECRET, fuzzy_enabled=fuzzy, **settings_of
+        )
         service = build_service(settings)
         try:
             started = time.perf_counter()
@@ -438,44 +459,155 @@ def run_idgraph(
     return clusters, seconds, generic
 
 
+def parse_korean_world(world: KoreanWorld) -> tuple[list[Observation], Truth]:
+    """The member export read as ``idgraph load --encoding cp949 --columns
+    examples/korean-columns.toml`` reads it, then the other sources' observations."""
+    parsed: list[Observation] = []
+    owners: dict[str, set[int]] = defaultdict(set)
+    with tempfile.TemporaryDirectory() as tmp:
+        service = build_service(
+            Settings(data_dir=Path(tmp) / "data", secret=BENCH_SECRET, **KOREAN_SETTINGS)
+        )
+        try:
+            path = write_member_csv(world, Path(tmp) / "members.csv")
+            columns = ColumnMap.read(EXAMPLE_MAP)
+            lines = parsed_lines(service, path, "csv", check_encoding(path, "cp949"), columns)
+            rows = iter(world.csv_rows)
+            for line in lines:
+                if isinstance(line, FileWarning):
+                    continue
+                person, _ = next(rows)
+                if line.parsed is not None:
+                    parsed.append(line.parsed.observation)
+                    for identifier in line.parsed.observation.identifiers:
+                        owners[identifier.key].add(person)
+            for person, raw in world.observations:
+                result = service.parse(raw)
+                parsed.append(result.observation)
+                for identifier in result.observation.identifiers:
+                    owners[identifier.key].add(person)
+        finally:
+            service.store.close()
+    return parsed, Truth(dict(owners))
+
+
+def decoys_joined(
+    clusters: Iterable[Sequence[str]], truth: Truth, decoys: Sequence[tuple[int, int]]
+) -> int:
+    """Pairs of people sharing only a birth date and a building number found in one
+    profile."""
+    together: set[tuple[int, int]] = set()
+    for cluster in clusters:
+        owned = sorted({o for k in cluster if (o := truth.owner(k)) is not None})
+        together.update(itertools.combinations(owned, 2))
+    return sum(1 for a, b in decoys if (min(a, b), max(a, b)) in together)
+
+
+def run_world(
+    name: str,
+    observations: Sequence[Observation],
+    truth: Truth,
+    batch_size: int,
+    decoys: Sequence[tuple[int, int]] = (),
+    **settings_of: Any,
+) -> list[tuple[str, Scores, int, str]]:
+    started = time.perf_counter()
+    union = score("plain union", plain_union(observations), truth, 0.0)
+    union.seconds = time.perf_counter() - started
+    union_decoys = decoys_joined(plain_union(observations), truth, decoys)
+    results = [(name, union, 0, f"{union_decoys}" if decoys else "-")]
+    systems: list[tuple[str, bool, dict[str, Any]]] = [
+        ("idgraph", False, {}),
+        ("idgraph+fuzzy", True, {}),
+        ("idgraph+fitted", True, {"fuzzy_model": fitted_model(observations)}),
+    ]
+    for system, fuzzy, extra in systems:
+        clusters, seconds, generic = run_idgraph(
+            observations, fuzzy, batch_size, **settings_of, **extra
+        )
+        joined = f"{decoys_joined(clusters, truth, decoys)}" if decoys else "-"
+        results.append((name, score(system, clusters, truth, seconds), generic, joined))
+    return results
+
+
+def fitted_model(observations: Sequence[Observation]) -> FellegiSunterModel:
+    """The model ``idgraph fit-model`` fits from these observations' person attributes
+    (no truth is read)."""
+    records: dict[tuple[str, str], PersonRecord] = {}
+    for obs in observations:
+        if obs.attributes:
+            record = PersonRecord(anchor_key(obs), obs.attributes)
+            records[(record.key, repr(sorted(record.normalized.items())))] = record
+    return estimate_model(list(records.values())).model
+
+
+def print_table(results: Sequence[tuple[str, Scores, int, str]]) -> None:
+    print(
+        f"{'world':<8} {'system':<14} {'precision':>9} {'recall':>7} {'F1':>6} {'profiles':>8}"
+        f" {'largest':>7} {'most people':>11} {'trap joins 2+':>13} {'generic':>7}"
+        f" {'decoys joined':>13} {'seconds':>7}"
+    )
+    for world, r, generic, decoys in results:
+        print(
+            f"{world:<8} {r.system:<14} {r.precision:>9.4f} {r.recall:>7.4f} {r.f1:>6.4f}"
+            f" {r.profiles:>8,} {r.largest:>7,} {r.most_people:>11,} {r.trap_joins:>6,} of"
+            f" {r.traps:<4,} {generic:>7,} {decoys:>13} {r.seconds:>7.1f}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument(
+        "--world",
+        choices=("us", "korean", "both"),
+        default="both",
+        help="the generated world(s): US customers, Korean customers (bench.korean_world)",
+    )
+    parser.add_argument(
+        "--febrl",
+        action="store_true",
+        help="also FEBRL3 and FEBRL4 through the real ingest (bench.febrl, needs the bench"
+        " extra), printed in the same run",
+    )
     args = parser.parse_args(argv)
 
-    world = build_world(args.people, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        parser_service = build_service(Settings(data_dir=Path(tmp) / "data", secret=BENCH_SECRET))
-        try:
-            observations, truth = parse_world(parser_service, world)
-        finally:
-            parser_service.store.close()
-    print(
-        f"world: {world.people:,} people, {len(observations):,} observations,"
-        f" {len(truth.owners):,} identifiers, {len(truth.traps):,} shared by several people"
-        f" (seed {args.seed})"
-    )
-    started = time.perf_counter()
-    results = [score("plain union", plain_union(observations), truth, 0.0)]
-    results[0].seconds = time.perf_counter() - started
-    generic_counts = {}
-    for name, fuzzy in (("idgraph", False), ("idgraph+fuzzy", True)):
-        clusters, seconds, generic = run_idgraph(observations, fuzzy, args.batch_size)
-        results.append(score(name, clusters, truth, seconds))
-        generic_counts[name] = generic
-
-    print(
-        f"{'system':<14} {'precision':>9} {'recall':>7} {'F1':>6} {'profiles':>8}"
-        f" {'largest':>7} {'most people':>11} {'trap joins 2+':>13} {'generic':>7} {'seconds':>7}"
-    )
-    for r in results:
+    results: list[tuple[str, Scores, int, str]] = []
+    if args.world in ("us", "both"):
+        world = build_world(args.people, args.seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            parser_service = build_service(
+                Settings(data_dir=Path(tmp) / "data", secret=BENCH_SECRET)
+            )
+            try:
+                observations, truth = parse_world(parser_service, world)
+            finally:
+                parser_service.store.close()
         print(
-            f"{r.system:<14} {r.precision:>9.4f} {r.recall:>7.4f} {r.f1:>6.4f} {r.profiles:>8,}"
-            f" {r.largest:>7,} {r.most_people:>11,} {r.trap_joins:>6,} of {r.traps:<4,}"
-            f" {generic_counts.get(r.system, 0):>7,} {r.seconds:>7.1f}"
+            f"us world: {world.people:,} people, {len(observations):,} observations,"
+            f" {len(truth.owners):,} identifiers, {len(truth.traps):,} shared by several"
+            f" people (seed {args.seed})"
         )
+        results += run_world("us", observations, truth, args.batch_size)
+    if args.world in ("korean", "both"):
+        korean = build_korean_world(args.people, args.seed)
+        observations, truth = parse_korean_world(korean)
+        print(
+            f"korean world: {korean.people:,} people, {len(observations):,} observations"
+            f" ({len(korean.csv_rows):,} CP949 CSV rows), {len(truth.owners):,} identifiers,"
+            f" {len(truth.traps):,} shared by several people, {len(korean.decoys):,} decoy"
+            f" pairs (seed {args.seed})"
+        )
+        results += run_world(
+            "korean", observations, truth, args.batch_size, korean.decoys, **KOREAN_SETTINGS
+        )
+    print_table(results)
+    if args.febrl:
+        from bench import febrl
+
+        febrl.main(["--no-splink"])
     return 0
 
 

@@ -42,8 +42,9 @@ class _LineFeed:
     """The decoded physical lines, remembering those of the current record so that a
     broken record's later lines can be given back and read again."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], decode: Callable[[int, bytes], str | Refusal]) -> None:
         self._source = _split_carriage_returns(bounded_lines(stream))
+        self._decode = decode
         self._again: deque[tuple[int, bytes | Refusal]] = deque()
         self._record: list[tuple[int, bytes | Refusal]] = []
 
@@ -52,7 +53,7 @@ class _LineFeed:
 
     def __next__(self) -> str:
         number, raw = self._again.popleft() if self._again else next(self._source)
-        text: str | Refusal = raw if isinstance(raw, Refusal) else _decoded(raw)
+        text: str | Refusal = raw if isinstance(raw, Refusal) else self._decode(number, raw)
         if self._record and (isinstance(text, Refusal) or len(self._record) >= MAX_RECORD_LINES):
             self._again.appendleft((number, raw))
             raise _Interrupted()
@@ -78,13 +79,16 @@ class _LineFeed:
 
 
 def csv_records(
-    stream: IO[bytes], breaks_allowed: Callable[[list[str]], Container[int]]
+    stream: IO[bytes],
+    breaks_allowed: Callable[[list[str]], Container[int]],
+    decode: Callable[[int, bytes], str | Refusal] | None = None,
 ) -> Iterator[tuple[int, list[str] | Refusal]]:
     """Each record's first line number with its cells (the first record is the header),
     or the refusal of a broken record. Cell counts are checked against the header, and
     line breaks against ``breaks_allowed(header)``: the positions of the columns that may
-    hold them. Blank records are passed on as they are."""
-    feed = _LineFeed(stream)
+    hold them. Blank records are passed on as they are. ``decode``: a physical line's
+    text, or the refusal of a line that does not decode (default: UTF-8)."""
+    feed = _LineFeed(stream, decode or _decoded)
     reader = csv.reader(feed)
     width: int | None = None
     may_break: Container[int] = ()
@@ -127,7 +131,7 @@ def csv_records(
         yield feed.first_line, cells
 
 
-def _decoded(raw: bytes) -> str | Refusal:
+def _decoded(_number: int, raw: bytes) -> str | Refusal:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -17,16 +17,18 @@ import os
 import sys
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from cli.column_map import ColumnMap
 from cli.csv_rows import csv_records
+from cli.encodings import FileEncoding, check_encoding, decode_line
 from cli.worker_iteration import can_fork, iterate_in_worker
 from identity.errors import Finding, ObservationRejected, Refusal
-from identity.observation import Observation, ParsedObservation
+from identity.observation import Observation, ObservationParser, ParsedObservation
 from identity.service import IdentityService
-from identity.strict_json import ndjson_documents
+from identity.strict_json import bounded_lines, decode_document
 
 FORMATS = ("ndjson", "csv")
 # Below this size a load is over before a second process pays off.
@@ -66,16 +68,45 @@ def detect_format(path: Path) -> str:
     return "csv" if path.suffix.lower() in (".csv", ".tsv") else "ndjson"
 
 
+def _ndjson_lines(
+    stream: IO[bytes], encoding: FileEncoding
+) -> Iterator[tuple[int, object | Refusal]]:
+    for number, raw in bounded_lines(stream):
+        if isinstance(raw, Refusal):
+            yield number, raw
+        elif raw.strip():
+            text = decode_line(raw, number, encoding)
+            yield (
+                number,
+                _undecodable(encoding, raw) if text is None else decode_document(text, "line"),
+            )
+
+
+def _undecodable(encoding: FileEncoding, raw: bytes) -> Refusal:
+    # line.utf8 as for a body or line read as UTF-8 anywhere (identity.strict_json).
+    rule = "line.utf8" if encoding.codec == "utf-8" else "line.encoding"
+    return Refusal("line", repr(raw[:80]), rule, f"its bytes are not {encoding.codec} text")
+
+
 def _csv_lines(
-    stream: IO[bytes], identifier_types: tuple[str, ...], warnings: list[str]
+    stream: IO[bytes],
+    identifier_types: tuple[str, ...],
+    warnings: list[str],
+    encoding: FileEncoding,
+    columns: ColumnMap | None,
 ) -> Iterator[tuple[int, object | Refusal]]:
     from cli.csv_mapping import CsvMapping
 
     def attribute_columns(header: list[str]) -> set[int]:
-        attributes = CsvMapping.from_header(header, identifier_types).attributes
-        return {i for i, column in enumerate(header) if column in attributes}
+        fields = header if columns is None else columns.header(header)
+        attributes = CsvMapping.from_header(fields, identifier_types).attributes
+        return {i for i, column in enumerate(fields) if column in attributes}
 
-    records = csv_records(stream, attribute_columns)
+    def decode(number: int, raw: bytes) -> str | Refusal:
+        text = decode_line(raw, number, encoding)
+        return _undecodable(encoding, raw) if text is None else text
+
+    records = csv_records(stream, attribute_columns, decode)
     for number, header in records:
         if isinstance(header, Refusal):
             yield number, header
@@ -83,14 +114,18 @@ def _csv_lines(
         break
     else:
         return
-    mapping = CsvMapping.from_header(header, identifier_types)
+    fields = header if columns is None else columns.header(header)
+    mapping = CsvMapping.from_header(fields, identifier_types)
     if mapping.ignored:
         warnings.append(f"ignored columns: {', '.join(mapping.ignored)}")
     for number, row in records:
         if isinstance(row, Refusal):
             yield number, row
         elif any(cell.strip() for cell in row):
-            yield number, mapping.to_observation(dict(zip(header, row, strict=True)))
+            cells = (
+                dict(zip(header, row, strict=True)) if columns is None else columns.row(header, row)
+            )
+            yield number, mapping.to_observation(cells)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +150,29 @@ class FileWarning:
 
 
 def parsed_lines(
-    service: IdentityService, path: Path, file_format: str
+    service: IdentityService,
+    path: Path,
+    file_format: str,
+    encoding: FileEncoding | None = None,
+    columns: ColumnMap | None = None,
 ) -> Generator[ParsedLine | FileWarning, None, None]:
     """Every non-blank line of the file, parsed, in order (warnings about the file, such
-    as ignored CSV columns, where they arise)."""
+    as ignored CSV columns, where they arise). ``encoding``: as ``check_encoding`` found
+    it (default UTF-8); ``columns``: a column-mapping file's map (CSV)."""
     warnings: list[str] = []
+    encoding = encoding or FileEncoding("utf-8", False, frozenset())
+    parse = service.parse
+    if columns is not None and columns.source and columns.date_formats:
+        settings = replace(
+            service.settings,
+            date_formats={**service.settings.date_formats, columns.source: columns.date_formats},
+        )
+        parse = ObservationParser(settings, service.normalizer).parse
     with path.open("rb") as stream:
         lines = (
-            _csv_lines(stream, service.normalizer.types, warnings)
+            _csv_lines(stream, service.normalizer.types, warnings, encoding, columns)
             if file_format == "csv"
-            else ndjson_documents(stream)
+            else _ndjson_lines(stream, encoding)
         )
         for number, item in lines:
             if warnings:
@@ -134,7 +182,7 @@ def parsed_lines(
                 yield ParsedLine(number, stream.tell(), None, (item,))
                 continue
             try:
-                parsed = service.parse(item)
+                parsed = parse(item)
             except ObservationRejected as e:
                 yield ParsedLine(number, stream.tell(), None, tuple(e.refusals))
                 continue
@@ -157,17 +205,22 @@ def load_file(
     batch_size: int | None = None,
     progress: Callable[[int, LoadReport], None] | None = None,
     parse_worker: bool | None = None,
+    encoding: str = "utf-8",
+    columns: ColumnMap | None = None,
 ) -> LoadReport:
-    """``parse_worker``: parse in a worker process (None: ``parse_in_worker(path)``)."""
+    """``parse_worker``: parse in a worker process (None: ``parse_in_worker(path)``).
+    ``encoding``: the file's (``cli.encodings``), checked before anything is stored
+    (``EncodingMismatch`` when the file is in another); ``columns``: a column map."""
     report = LoadReport()
     size = batch_size or service.settings.batch_size
     kind = file_format or detect_format(path)
+    checked = check_encoding(path, encoding)
     if parse_worker is None:
         parse_worker = parse_in_worker(path)
     lines: Generator[ParsedLine | FileWarning, None, None] = (
-        iterate_in_worker(lambda: parsed_lines(service, path, kind))
+        iterate_in_worker(lambda: parsed_lines(service, path, kind, checked, columns))
         if parse_worker
-        else parsed_lines(service, path, kind)
+        else parsed_lines(service, path, kind, checked, columns)
     )
     # Closed on the way out, also on an error: the worker stops and the file is closed
     # now, not when the traceback lets go of this frame.

@@ -48,6 +48,19 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--batch-size", type=int, help="observations per atomic batch")
     load.add_argument(
+        "--encoding",
+        choices=("utf-8", "cp949", "euc-kr"),
+        default="utf-8",
+        help="the file's text encoding (Excel in Korea writes cp949); checked before"
+        " anything is stored",
+    )
+    load.add_argument(
+        "--columns",
+        type=Path,
+        help="column-mapping TOML file: headers to fields, values to statuses"
+        " (see examples/korean-columns.toml)",
+    )
+    load.add_argument(
         "--parse-worker",
         action=argparse.BooleanOptionalAction,
         help="parse in a second process while this one ingests (default: on with two CPUs"
@@ -57,6 +70,9 @@ def argument_parser() -> argparse.ArgumentParser:
     lookup = commands.add_parser("lookup", help="print the profile behind an identifier")
     lookup.add_argument("type")
     lookup.add_argument("value")
+    lookup.add_argument(
+        "--region", help="country of a local phone number (ISO 3166 alpha-2, e.g. KR)"
+    )
 
     export = commands.add_parser("export", help="write every profile as NDJSON")
     export.add_argument("file", type=Path, help="output file, - for standard output")
@@ -152,17 +168,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    from cli.column_map import ColumnMap, ColumnMapError
+    from cli.encodings import EncodingMismatch, check_encoding
     from cli.loading import ProgressBar, load_file
 
     path: Path = args.file
     if not path.is_file():
         print(f"idgraph load: no such file: {path}", file=sys.stderr)
         return 2
+    try:
+        columns = ColumnMap.read(args.columns) if args.columns else None
+        # Before the rejects file is opened: a file in another encoding leaves nothing.
+        check_encoding(path, args.encoding)
+    except (ColumnMapError, EncodingMismatch) as e:
+        print(f"idgraph load: {e}", file=sys.stderr)
+        return 2
     rejects_path: Path = args.rejects or path.with_name(path.name + ".rejects.ndjson")
     progress = ProgressBar(path.stat().st_size)
     with rejects_path.open("w", encoding="utf-8") as rejects:
         report = load_file(
-            service, path, rejects, args.format, settings.batch_size, progress, args.parse_worker
+            service,
+            path,
+            rejects,
+            args.format,
+            settings.batch_size,
+            progress,
+            args.parse_worker,
+            args.encoding,
+            columns,
         )
     progress.finish()
     for warning in report.warnings:
@@ -188,7 +221,7 @@ def _load(service: IdentityService, settings: Settings, args: argparse.Namespace
 
 def _lookup(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
     try:
-        profile = service.lookup(args.type, args.value)
+        profile = service.lookup(args.type, args.value, (args.region or "").upper() or None)
     except InputRefused as e:
         print(f"idgraph lookup: {e}", file=sys.stderr)
         return 2

@@ -14,7 +14,10 @@ pairs (candidates only from shared blocking keys, never all pairs), scores them,
 files the new records. Scored pairs become edges of matcher ``fuzzy``:
 
 - probability at or above ``merge_threshold``: status ``joined`` (the partition and its
-  guards still decide whether it joins, as for every edge);
+  guards still decide whether it joins, as for every edge), unless either record is
+  anchored at a fixed-line phone (``identifiers.is_fixed_line``): a household's landline
+  with a caller's name says who called, not that the number is that person's alone, so
+  the edge is ``held`` for review;
 - in the review band: status ``held`` with the reason ``review band: p=...``; a steward
   approves or rejects it like any held edge;
 - below the review band: nothing is stored.
@@ -28,7 +31,13 @@ probability of any of its record pairs (with that pair's evidence), so profiles 
 depend on load order. It does depend on order in two places, both written down: a
 block holds at most ``max_block_size`` records in arrival order, so when more records
 share a key, which ones are compared through it depends on arrival; and an edge's
-``source``/``first_seen`` are those of the observation that completed the pair.
+``source``/``first_seen`` are those of the observation that completed the pair. Keys
+whose values are known to be common (the Korean surnames 김, 이, 박 ...) are made finer
+before any record arrives (``blocking``), so those blocks stay under the cap and the cap is
+left to values nobody foresaw.
+
+Search keys (``matchers.search_keys``) are filed with each new record beside its
+blocking keys, uncapped and never read for pairing.
 """
 
 from __future__ import annotations
@@ -43,10 +52,12 @@ from graph.records import EdgeRow, EdgeStatusRow, PersonRecordRow
 from graph.rules import EdgeStatus, restatus_of_stronger_sighting
 from graph.store import GraphTransaction
 from identity.canonical_json import canonical_json
+from identity.identifiers import is_fixed_line
 from identity.observation import Observation
 from matchers.attributes import PersonRecord
 from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
 from matchers.pairs import ScoredPair
+from matchers.search_keys import record_search_keys
 
 ANCHOR_TYPES = ("email", "customer_id", "phone", "social", "device", "cookie")
 """Which identifier of an observation holds its person record: the most personal first."""
@@ -57,6 +68,16 @@ STATUS_HELD = EdgeStatus.HELD
 
 def review_reason(probability: float) -> str:
     return f"review band: p={probability:.4f}"
+
+
+def through_landline(left: str, right: str) -> bool:
+    """Whether a fuzzy edge has a fixed-line phone at an end: it never joins by weight
+    alone (a steward may approve it)."""
+    return is_fixed_line(left) or is_fixed_line(right)
+
+
+def landline_reason(probability: float) -> str:
+    return f"fixed-line phone, a household's number: p={probability:.4f}, for review"
 
 
 def anchor_key(observation: Observation) -> str:
@@ -85,6 +106,8 @@ class _Arrival:
     keys: frozenset[str]
     source: str
     observed_at: str
+    search: frozenset[str] = frozenset()
+    """Keys stewards find the record by (``matchers.search_keys``): filed, never paired."""
 
 
 class FuzzyLinker:
@@ -117,7 +140,7 @@ class FuzzyLinker:
         plan = self.matcher.plan(
             [a.record for a in arrivals], candidates, [a.keys for a in arrivals]
         )
-        blocks: dict[str, list[str]] = {}
+        blocks: dict[str, list[str]] = {a.id: sorted(a.search) for a in arrivals if a.search}
         for key, added in plan.additions.items():
             for record in added:
                 blocks.setdefault(by_record[id(record)].id, []).append(key)
@@ -172,8 +195,10 @@ class FuzzyLinker:
             if rid in arrivals or not record.normalized:
                 continue
             keys = frozenset(self.matcher.blocking_keys(record))
-            if keys:
-                arrivals[rid] = _Arrival(record, rid, keys, obs.source, obs.observed_at)
+            phones = [i.value for i in obs.identifiers if i.type == "phone"]
+            search = frozenset(record_search_keys(record.normalized, phones))
+            if keys or search:
+                arrivals[rid] = _Arrival(record, rid, keys, obs.source, obs.observed_at, search)
         if not arrivals:
             return []
         known = tx.person_records(arrivals)
@@ -194,7 +219,15 @@ class FuzzyLinker:
         rows: list[EdgeRow] = []
         restatus: list[EdgeStatusRow] = []
         for slot, (pair, arrival) in sorted(best.items()):
-            joined = self.joins(pair.weight)
+            landline = through_landline(pair.left, pair.right)
+            joined = self.joins(pair.weight) and not landline
+            reason = (
+                ""
+                if joined
+                else landline_reason(pair.weight)
+                if landline
+                else review_reason(pair.weight)
+            )
             known = stored.get(slot)
             if known is not None and known.weight >= pair.weight:
                 continue
@@ -209,7 +242,7 @@ class FuzzyLinker:
                 canonical_json(pair.evidence),
                 arrival.observed_at,
                 arrival.observed_at,
-                reason="" if joined else review_reason(pair.weight),
+                reason=reason,
             )
             if known is not None:
                 decided = restatus_of_stronger_sighting(known, row)

@@ -60,6 +60,7 @@ _HANDLE = re.compile(r"[\w.\-]{1,100}")
 _SOURCE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_REGION = re.compile(r"[A-Z]{2}")
 
 
 def normalize_cookie(raw: str) -> str:
@@ -103,20 +104,52 @@ def normalize_email(raw: str) -> str:
     return result.normalized.lower()
 
 
+_INTERNATIONAL_00 = re.compile(r"\s*00[\s.-]*(?=[1-9])")
+
+
 def make_phone_normalizer(default_region: str) -> Normalizer:
-    def normalize_phone(raw: str) -> str:
+    """Phone numbers of ``default_region`` (local forms), or international: ``+`` or
+    that country's international prefix (``011`` from the US; ``001``, ``002``,
+    ``00700`` ... from Korea), and ``00`` from anywhere (the prefix most countries
+    dial)."""
+
+    def parse(raw: str) -> phonenumbers.PhoneNumber | None:
         try:
-            number = phonenumbers.parse(raw.strip(), default_region)
-        except phonenumbers.NumberParseException as e:
-            raise RuleBroken("phone.parse", f"not a phone number: {e}") from e
-        if not phonenumbers.is_valid_number(number):
+            number = phonenumbers.parse(raw, default_region)
+        except phonenumbers.NumberParseException:
+            return None
+        return number if phonenumbers.is_valid_number(number) else None
+
+    def normalize_phone(raw: str) -> str:
+        text = raw.strip()
+        number = parse(text)
+        if number is None and _INTERNATIONAL_00.match(text):
+            number = parse("+" + _INTERNATIONAL_00.sub("", text, count=1))
+        if number is None:
+            try:
+                phonenumbers.parse(text, default_region)
+            except phonenumbers.NumberParseException as e:
+                raise RuleBroken("phone.parse", f"not a phone number: {e}") from e
             raise RuleBroken(
                 "phone.valid",
-                f"not a valid phone number (default region {default_region})",
+                f"not a valid phone number (region {default_region})",
             )
         return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
     return normalize_phone
+
+
+@lru_cache(maxsize=1 << 14)
+def is_fixed_line(key: str) -> bool:
+    """Whether an identifier key is a phone number its country's plan marks as a fixed
+    line (not mobile, and not a number that may be either, as in the US plan)."""
+    if not key.startswith("phone:"):
+        return False
+    try:
+        number = phonenumbers.parse(key[len("phone:") :], None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
 def normalize_social(raw: str) -> str:
@@ -168,6 +201,12 @@ BUILTIN_NORMALIZERS: Mapping[str, Callable[[Settings], Normalizer]] = {
     "customer_id": lambda settings: normalize_customer_id,
 }
 
+REGIONAL_NORMALIZERS: Mapping[str, Callable[[str], Normalizer]] = {
+    "phone": make_phone_normalizer,
+}
+"""Types whose local forms depend on a country: normalized for the region an
+observation (its ``country``), its source or a lookup names, else for the default."""
+
 
 class IdentifierNormalizer:
     """Turns raw ``(type, value)`` pairs into identifiers, or refuses them."""
@@ -180,6 +219,7 @@ class IdentifierNormalizer:
                 raise ConfigurationError(f"custom type {custom.name!r} shadows a built-in type")
             normalizers[custom.name] = make_custom_normalizer(custom)
         self._normalizers = normalizers
+        self._regional: dict[tuple[str, str], Normalizer] = {}
         self._blocked = settings.blocked_values
         # Exports repeat the same raw values a lot; normalization is the costly step.
         self._cached = lru_cache(maxsize=cache_size)(self._normalize_uncached)
@@ -188,8 +228,12 @@ class IdentifierNormalizer:
     def types(self) -> tuple[str, ...]:
         return tuple(sorted(self._normalizers))
 
-    def normalize(self, kind: object, raw: object, field: str = "identifier") -> Identifier:
-        """Normalize one identifier; ``field`` names where it came from in refusals."""
+    def normalize(
+        self, kind: object, raw: object, field: str = "identifier", region: str | None = None
+    ) -> Identifier:
+        """Normalize one identifier; ``field`` names where it came from in refusals;
+        ``region`` (ISO 3166 alpha-2) is the country of a phone number's local form,
+        when not the default."""
         if not isinstance(kind, str) or kind not in self._normalizers:
             raise IdentifierRefused(
                 [
@@ -226,14 +270,37 @@ class IdentifierNormalizer:
             raise IdentifierRefused(
                 [Refusal(f"{field}.value", raw, "identifier.no_nul", "the value contains NUL")]
             )
-        outcome = self._cached(kind, raw)
+        if region is not None and region != self._settings.default_region:
+            if kind not in REGIONAL_NORMALIZERS:
+                region = None
+            elif not _REGION.fullmatch(region):
+                raise IdentifierRefused(
+                    [
+                        Refusal(
+                            f"{field}.region",
+                            region,
+                            "identifier.region",
+                            "an ISO 3166 alpha-2 country code such as KR",
+                        )
+                    ]
+                )
+        else:
+            region = None
+        outcome = self._cached(kind, raw, region)
         if isinstance(outcome, RuleBroken):
             raise IdentifierRefused([Refusal(f"{field}.value", raw, outcome.rule, outcome.message)])
         return outcome
 
-    def _normalize_uncached(self, kind: str, raw: str) -> Identifier | RuleBroken:
+    def _normalize_uncached(
+        self, kind: str, raw: str, region: str | None
+    ) -> Identifier | RuleBroken:
+        normalize = self._normalizers[kind]
+        if region is not None:
+            normalize = self._regional.get((kind, region)) or self._regional.setdefault(
+                (kind, region), REGIONAL_NORMALIZERS[kind](region)
+            )
         try:
-            value = self._normalizers[kind](raw)
+            value = normalize(raw)
         except RuleBroken as e:
             return e
         if value.lower() in self._blocked.get(kind, frozenset()):

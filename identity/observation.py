@@ -21,11 +21,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from identity.consent import ConsentStatus, dated_too_late
+from identity.dates import read_date
 from identity.errors import Flag, IdentifierRefused, ObservationRejected, Refusal
 from identity.identifiers import Identifier, IdentifierNormalizer
 from identity.input_rules import data_time, lies_ahead, proof_json, source_name
 from identity.lookalikes import lookalike_warnings
 from identity.settings import Settings
+from matchers.attributes import normalize_attribute
 
 KNOWN_ATTRIBUTES = (
     "first_name",
@@ -45,6 +47,7 @@ _ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # ensure_ascii=False)``: the same text from one encoder instead of a new one per call.
 _observation_id_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_ATTRIBUTE_LENGTH = 256
+_COUNTRY = re.compile(r"[A-Z]{2}")
 _MAX_INTEGER_BITS = 800  # about 240 decimal digits
 # C0 and C1 controls and DEL (tabs and newlines are collapsed to spaces before this).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -175,9 +178,12 @@ class ObservationParser:
             )
         refusals: list[Refusal] = []
         warnings: list[Flag] = []
-        identifiers = self._identifiers(data.get("identifiers", _MISSING), refusals, warnings)
-        attributes = self._attributes(data.get("attributes"), refusals)
-        consent = self._consent(data.get("consent"), observed_at, identifiers, refusals)
+        region = self._region(source, data.get("attributes"))
+        identifiers = self._identifiers(
+            data.get("identifiers", _MISSING), refusals, warnings, region
+        )
+        attributes = self._attributes(data.get("attributes"), refusals, source)
+        consent = self._consent(data.get("consent"), observed_at, identifiers, refusals, region)
         try:
             observation = Observation(
                 source=source,
@@ -219,8 +225,17 @@ class ObservationParser:
             )
         return checked
 
+    def _region(self, source: str, attributes: object) -> str:
+        """The country of local phone numbers: the observation's ``country`` attribute,
+        else the source's ``phone_regions`` setting, else ``default_region``."""
+        if isinstance(attributes, Mapping):
+            country = attributes.get("country")
+            if isinstance(country, str) and _COUNTRY.fullmatch(country.strip().upper()):
+                return country.strip().upper()
+        return self._settings.phone_region_of(source)
+
     def _identifiers(
-        self, value: object, refusals: list[Refusal], warnings: list[Flag]
+        self, value: object, refusals: list[Refusal], warnings: list[Flag], region: str
     ) -> tuple[Identifier, ...]:
         if value is _MISSING:
             raise _reject(
@@ -253,7 +268,7 @@ class ObservationParser:
                 )
                 continue
             try:
-                identifier = self._normalizer.normalize(item["type"], item["value"], where)
+                identifier = self._normalizer.normalize(item["type"], item["value"], where, region)
             except IdentifierRefused as e:
                 refusals.extend(e.refusals)
                 continue
@@ -277,7 +292,7 @@ class ObservationParser:
             )
         return tuple(sorted(found.values()))
 
-    def _attributes(self, value: object, refusals: list[Refusal]) -> dict[str, str]:
+    def _attributes(self, value: object, refusals: list[Refusal], source: str) -> dict[str, str]:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
@@ -350,7 +365,7 @@ class ObservationParser:
                     )
                 )
                 continue
-            checked = _check_attribute(name, text, today)
+            checked = _check_attribute(name, text, today, self._settings.date_formats_of(source))
             if isinstance(checked, Refusal):
                 refusals.append(checked)
             elif checked:
@@ -363,6 +378,7 @@ class ObservationParser:
         observed_at: str,
         identifiers: tuple[Identifier, ...],
         refusals: list[Refusal],
+        region: str,
     ) -> tuple[ConsentClaim, ...]:
         if value is None:
             return ()
@@ -438,7 +454,7 @@ class ObservationParser:
                     continue
                 try:
                     subject_key = self._normalizer.normalize(
-                        subject.get("type"), subject.get("value"), f"{where}.subject"
+                        subject.get("type"), subject.get("value"), f"{where}.subject", region
                     ).key
                 except IdentifierRefused as e:
                     refusals.extend(e.refusals)
@@ -490,16 +506,18 @@ def _matches_attribute_name(name: str) -> bool:
     return _ATTRIBUTE_NAME.fullmatch(name) is not None
 
 
-def _check_attribute(name: str, text: str, today: date) -> str | Refusal:
+def _check_attribute(
+    name: str, text: str, today: date, date_formats: tuple[str, ...]
+) -> str | Refusal:
     if name == "date_of_birth":
-        try:
-            born = date.fromisoformat(text)
-        except ValueError:
+        reading = read_date(text, date_formats, today)
+        born = reading.value
+        if born is None:
             return Refusal(
                 "attributes.date_of_birth",
                 text,
-                "attributes.date_of_birth.iso_date",
-                "must be a date written YYYY-MM-DD",
+                f"attributes.date_of_birth.{reading.rule}",
+                reading.message,
             )
         if not date(1900, 1, 1) <= born <= today:
             return Refusal(
@@ -511,7 +529,7 @@ def _check_attribute(name: str, text: str, today: date) -> str | Refusal:
         return born.isoformat()
     if name == "country":
         code = text.upper()
-        if not re.fullmatch(r"[A-Z]{2}", code):
+        if not _COUNTRY.fullmatch(code):
             return Refusal(
                 "attributes.country",
                 text,
@@ -519,4 +537,11 @@ def _check_attribute(name: str, text: str, today: date) -> str | Refusal:
                 "must be an ISO 3166 alpha-2 code such as US",
             )
         return code
+    if normalize_attribute(name, text) == "":
+        return Refusal(
+            f"attributes.{name}",
+            text,
+            "attributes.nothing_to_compare",
+            "has no letter or digit of any script (only punctuation or symbols)",
+        )
     return text

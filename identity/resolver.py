@@ -53,7 +53,7 @@ from identity.edge_status import (
     STATUS_JOINED,
     STATUS_REJECTED,
 )
-from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker
+from identity.fuzzy_linking import FuzzyLinker, fuzzy_linker, through_landline
 from identity.guards import frequency_cap_reasons
 from identity.observation import Observation
 from identity.partition import CandidateEdge, partition_cluster
@@ -90,9 +90,12 @@ class Resolver:
 
     def joins(self, edge: EdgeRow) -> bool:
         """Whether the edge weighs enough to join: a fuzzy edge (a match probability) at
-        the fuzzy matcher's merge threshold, any other at ``merge_threshold``."""
+        the fuzzy matcher's merge threshold and not through a landline
+        (``fuzzy_linking.through_landline``), any other at ``merge_threshold``."""
         if edge.matcher == FUZZY_MATCHER:
-            return edge.weight >= self._fuzzy_threshold
+            return edge.weight >= self._fuzzy_threshold and not through_landline(
+                edge.left, edge.right
+            )
         return edge.weight >= self._settings.merge_threshold
 
     @property

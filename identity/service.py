@@ -18,6 +18,7 @@ from identity.privacy import Privacy, suppression_audit
 from identity.profile import Profile
 from identity.replayable import Replayable
 from identity.resolver import Resolver
+from identity.search import PersonSearch, SearchPage
 from identity.settings import Settings
 from identity.staging import BatchOutcome
 from identity.stewardship import Stewardship
@@ -100,6 +101,7 @@ class IdentityService:
         self.resolver = Resolver(settings, store.write(lambda tx: open_secret(tx, settings.secret)))
         self.stewardship = Stewardship(store, self.resolver)
         self.privacy = Privacy(store, self.resolver, settings.purposes)
+        self._search = PersonSearch(store)
         self.keys = ApiKeys(store, settings.key_cache_seconds)
 
     def parse(self, data: object) -> ParsedObservation:
@@ -157,8 +159,13 @@ class IdentityService:
         report.outcome = self.ingest(good, actor)
         return report
 
-    def normalize(self, kind: object, value: object, field: str = "identifier") -> Identifier:
-        return self.normalizer.normalize(kind, value, field)
+    def normalize(
+        self, kind: object, value: object, field: str = "identifier", region: str | None = None
+    ) -> Identifier:
+        """``region``: the country of a phone number's local form (ISO 3166 alpha-2),
+        when not ``default_region``; the answer never depends on how the server was
+        started when the caller names it."""
+        return self.normalizer.normalize(kind, value, field, region)
 
     def identifier_from_text(self, text: str, field: str = "identifier") -> Identifier:
         """``type:value`` (the value raw, normalized here)."""
@@ -167,13 +174,16 @@ class IdentityService:
             raise InputRefused([Refusal(field, text, "identifier.key", "write it as type:value")])
         return self.normalize(kind, value, field)
 
-    def lookup_batch(self, raw: Sequence[tuple[object, object]]) -> list[Answer]:
+    def lookup_batch(
+        self, raw: Sequence[tuple[object, object]], region: str | None = None
+    ) -> list[Answer]:
         """Many identifiers in one read, in the order asked; a value that does not
         normalize gets its refusals instead of failing the batch."""
         answers: list[Answer] = []
         for index, (kind, value) in enumerate(raw):
             try:
-                answers.append(Answer(self.normalize(kind, value, f"identifiers[{index}]").key))
+                where = f"identifiers[{index}]"
+                answers.append(Answer(self.normalize(kind, value, where, region).key))
             except InputRefused as e:
                 answers.append(Answer("", refusals=tuple(e.refusals)))
         keys = [a.key for a in answers if a.key]
@@ -183,17 +193,43 @@ class IdentityService:
             for a in answers
         ]
 
-    def consent_of(self, kind: object, value: object) -> dict[str, Any]:
+    def consent_of(self, kind: object, value: object, region: str | None = None) -> dict[str, Any]:
         """May I use this address? See ``Privacy.consent_of_identifier``."""
-        return self.privacy.consent_of_identifier(self.normalize(kind, value).key)
+        return self.privacy.consent_of_identifier(
+            self.normalize(kind, value, "identifier", region).key
+        )
+
+    def search(
+        self,
+        actor: str,
+        *,
+        name: str | None = None,
+        date_of_birth: str | None = None,
+        postcode: str | None = None,
+        phone: str | None = None,
+        after: str | None = None,
+        limit: int = 20,
+    ) -> SearchPage:
+        """Profiles by name (any script), birth date, postcode or phone digits; audited
+        (``identity.search``)."""
+        return self._search.search(
+            actor,
+            name=name,
+            date_of_birth=date_of_birth,
+            postcode=postcode,
+            phone=phone,
+            after=after,
+            limit=limit,
+        )
 
     def health(self) -> StoreError | None:
         """Why the store cannot serve now, or None (see ``GraphStore.health``)."""
         return self.store.health()
 
-    def lookup(self, kind: object, value: object) -> Profile:
-        """The profile holding the identifier (normalized first)."""
-        identifier = self.normalize(kind, value)
+    def lookup(self, kind: object, value: object, region: str | None = None) -> Profile:
+        """The profile holding the identifier (normalized first, a phone number's local
+        form for ``region``)."""
+        identifier = self.normalize(kind, value, "identifier", region)
         row = self.store.profile_by_identifier(identifier.key)
         if row is None:
             raise NotFound(f"no profile holds {identifier.key}")

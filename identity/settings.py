@@ -19,6 +19,7 @@ from typing import Any
 import phonenumbers
 
 from identity.access import Role
+from identity.dates import DateFormatError, check_formats, effective_formats
 from identity.errors import ConfigurationError
 from identity.guards import GuardSettings
 from matchers.fellegi_sunter import FellegiSunterModel
@@ -65,6 +66,8 @@ DEFAULT_RATE_LIMITS: Mapping[str, float] = {
 }
 """Requests a second per API key, by role: a reader key serves lookups for a whole calling
 service; a loader's request carries up to a thousand observations; people click."""
+DEFAULT_SOURCE_KEY = "default"
+"""The key of ``date_formats`` for every source not named."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,20 @@ class Settings:
     rate_bursts: Mapping[str, float] = field(default_factory=dict)
     """Requests a key may make at once after a pause, by role; a role not named: one
     second's worth of its rate."""
+    date_formats: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Source -> the formats its birth dates are written in (``identity.dates``); the key
+    ``default`` for sources not named. ``YYYY-MM-DD`` is always understood."""
+    phone_regions: Mapping[str, str] = field(default_factory=dict)
+    """Source -> the country (ISO 3166 alpha-2) its local phone numbers belong to, for
+    observations without a ``country`` attribute; else ``default_region``."""
+
+    def date_formats_of(self, source: str) -> tuple[str, ...]:
+        return effective_formats(
+            self.date_formats.get(source) or self.date_formats.get(DEFAULT_SOURCE_KEY)
+        )
+
+    def phone_region_of(self, source: str) -> str:
+        return self.phone_regions.get(source, self.default_region)
 
     def __post_init__(self) -> None:
         if not 0 < self.merge_threshold <= 1:
@@ -165,11 +182,20 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.default_region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ConfigurationError(
-                f"default_region {self.default_region!r}: must be a region code phone"
-                " numbers are read in, upper-case ISO 3166 alpha-2 such as US"
-            )
+        for source, formats in self.date_formats.items():
+            try:
+                check_formats(formats)
+            except DateFormatError as e:
+                raise ConfigurationError(f"date_formats.{source}: {e}") from e
+        for source, region in {
+            "default_region": self.default_region,
+            **{f"phone_regions.{k}": v for k, v in self.phone_regions.items()},
+        }.items():
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise ConfigurationError(
+                    f"{source} = {region!r}: must be a region code phone numbers are read"
+                    " in, upper-case ISO 3166 alpha-2 such as KR or US"
+                )
         for custom in self.custom_types:
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", custom.name):
                 raise ConfigurationError(
@@ -277,6 +303,8 @@ TOML_SHAPES: Mapping[str, Shape] = {
     "secret": _TEXT,
     "rate_limits": (_table_of(_is_number), "a table of requests per second by role"),
     "rate_bursts": (_table_of(_is_number), "a table of requests by role"),
+    "date_formats": (_table_of(_list_of(_is_text)), "a table of lists of formats by source"),
+    "phone_regions": (_table_of(_is_text), "a table of region codes by source"),
 }
 """What each setting must be in the TOML file; a key not here is refused."""
 
@@ -400,4 +428,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         values["source_priority"] = tuple(values["source_priority"])
     if "purposes" in values:
         values["purposes"] = tuple(values["purposes"])
+    if "date_formats" in values:
+        values["date_formats"] = {
+            str(k).lower(): tuple(str(f) for f in v) for k, v in values["date_formats"].items()
+        }
+    if "phone_regions" in values:
+        values["phone_regions"] = {
+            str(k).lower(): str(v).upper() for k, v in values["phone_regions"].items()
+        }
     return values

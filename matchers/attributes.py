@@ -1,22 +1,30 @@
 """Person attributes as the fuzzy matcher compares them.
 
 ``normalize_attributes`` turns the attributes an observation carried into comparable
-values: accents folded, case folded, punctuation and extra whitespace dropped, common
+values, in every script (``scripts.fold``): NFKC, case folded, Latin accents folded,
+punctuation and extra whitespace dropped, letters of other scripts kept; common
 abbreviations of names and street types written out, dates as ``YYYY-MM-DD``, postcodes
 without spaces. A value that normalizes to nothing is left out, so a comparison never
-sees an empty string.
+sees an empty string (the observation parser refuses such a value, see
+``normalize_attribute``).
 
 Compared fields (the keys of the normalized mapping):
 
 ``first_name``, ``middle_name``, ``last_name``
-    From the attributes of those names; when absent, split from ``full_name`` ("Jane Q
-    Doe" or "Doe, Jane Q").
+    From the attributes of those names, each written without spaces (``Jun Ho`` is
+    ``junho``, ``김 민준`` is ``김민준``); when absent, split from ``full_name`` in the
+    order its script writes names (``split_full_name``). A Hangul name is split again by
+    one rule whichever way the source split it (``korean.split_hangul_name``).
 ``date_of_birth``
     ``YYYY-MM-DD`` from ``YYYY-MM-DD`` or ``YYYYMMDD``. The calendar is not checked: the
     observation parser already refuses impossible dates, and a keyed-in date with one
     wrong digit is still evidence.
-``gender``, ``address``, ``city``, ``postcode``, ``region``, ``country``
-    As observed, normalized.
+``address``
+    A Korean road-name or lot-number address in its canonical spelling
+    (``korean_address``); any other address folded, street types written out.
+``gender``, ``city``, ``postcode``, ``region``, ``country``
+    As observed, normalized (gender ``m``/``f`` from ``M``/``F``, ``male``/``female``,
+    ``남``/``여``).
 ``national_id``
     A government or social-security number carried as an attribute, compared like any
     other field (never trusted as an identifier by this matcher).
@@ -30,9 +38,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from matchers import korean
+from matchers.korean_address import parse_korean_address
+from matchers.scripts import HAN, HANGUL, KANA, fold, script_of
 
 COMPARED_FIELDS = (
     "first_name",
@@ -49,14 +60,11 @@ COMPARED_FIELDS = (
     "email_local",
 )
 
-# Letters that NFKD does not split into a base letter and a mark.
-_UNSPLIT_LETTERS = str.maketrans(
-    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "\u0131": "i"}
-)
-_APOSTROPHES = re.compile("['\u2019\u2018`\u00b4]")
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _EMAIL_SEPARATORS = re.compile(r"[._\-]+")
+
+fold_text = fold
+"""Words of letters and digits of any script (see ``scripts.fold``)."""
 
 _NAME_TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "jr", "sr", "ii", "iii"}
@@ -97,32 +105,39 @@ _STREET_ABBREVIATIONS = {
     "tce": "terrace",
 }
 _PLACE_ABBREVIATIONS = {"ft": "fort", "mt": "mount", "pt": "port", "st": "saint"}
-_GENDERS = {"m": "m", "male": "m", "man": "m", "f": "f", "female": "f", "woman": "f"}
+_GENDERS = {
+    "m": "m",
+    "male": "m",
+    "man": "m",
+    "남": "m",
+    "남자": "m",
+    "남성": "m",
+    "f": "f",
+    "female": "f",
+    "woman": "f",
+    "여": "f",
+    "여자": "f",
+    "여성": "f",
+}
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def fold_text(value: str) -> str:
-    """Lower-case ASCII words separated by single spaces: accents and case folded,
-    apostrophes dropped (``O'Brien`` is ``obrien``), other punctuation a space."""
-    # ASCII text (most values) has nothing to decompose and only case to fold: the same
-    # result without a loop over its characters.
-    bare = value.lower() if value.isascii() else without_accents(value)
-    return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", bare)).split())
-
-
-def without_accents(value: str) -> str:
-    """Case-folded, decomposed (NFKD) and stripped of combining marks."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold().translate(_UNSPLIT_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+def _name_words(value: str) -> list[str]:
+    return [_NAME_ABBREVIATIONS.get(w, w) for w in fold(value).split() if w not in _NAME_TITLES]
 
 
 def normalize_name(value: str) -> str:
-    words = [w for w in fold_text(value).split() if w not in _NAME_TITLES]
-    return " ".join(_NAME_ABBREVIATIONS.get(w, w) for w in words)
+    """Folded, titles dropped, old abbreviations written out, and the words joined:
+    ``Jun-ho``, ``Jun Ho`` and ``Junho`` are one name, as are ``김 민준`` and ``김민준``."""
+    return "".join(_name_words(value))
 
 
 def normalize_address(value: str) -> str:
-    words = fold_text(value).split()
+    """A Korean road-name or lot-number address in its canonical spelling
+    (``korean_address``); any other address folded with street types written out."""
+    korean = parse_korean_address(value)
+    if korean is not None:
+        return korean.canonical()
+    words = fold(value).split()
     written: list[str] = []
     for index, word in enumerate(words):
         if word == "st":
@@ -136,7 +151,7 @@ def normalize_address(value: str) -> str:
 
 
 def normalize_place(value: str) -> str:
-    words = fold_text(value).split()
+    words = fold(value).split()
     return " ".join(_PLACE_ABBREVIATIONS.get(w, w) for w in words)
 
 
@@ -150,11 +165,11 @@ def normalize_date(value: str) -> str:
 
 def normalize_code(value: str) -> str:
     """Postcodes and ID numbers: letters and digits only, upper case."""
-    return _NOT_ALNUM.sub("", fold_text(value)).upper()
+    return _NOT_ALNUM.sub("", fold(value)).upper()
 
 
 def normalize_gender(value: str) -> str:
-    folded = fold_text(value)
+    folded = fold(value)
     return _GENDERS.get(folded, folded)
 
 
@@ -165,15 +180,57 @@ def normalize_email_local(email: str) -> str:
 
 
 def split_full_name(value: str) -> tuple[str, str, str]:
-    """(first, middle, last) from "First Middle Last" or "Last, First Middle"."""
+    """(first, middle, last) of a full name, in the order its script writes it.
+
+    "Last, First Middle" in any script. Hangul: family name first, spacing ignored
+    (``korean.split_hangul_name``). Chinese and Japanese: family name first (the first
+    word, or for Chinese characters without a space the first character). Latin:
+    "First Middle Last", unless the name reads as a Korean name written family name
+    first (``KANG DO HYUN``, ``Rhee Jun-ho``; see ``_latin_korean_order``); a Korean
+    given name written in two words is one given name (``Jun Ho``).
+    """
     if "," in value:
         last, _, rest = value.partition(",")
-        words = normalize_name(rest).split()
-        return (words[0] if words else "", " ".join(words[1:]), normalize_name(last))
-    words = normalize_name(value).split()
+        words = _name_words(rest)
+        return (words[0] if words else "", "".join(words[1:]), normalize_name(last))
+    folded = fold(value)
+    script = script_of(folded)
+    if script == HANGUL and korean.is_hangul_name(folded):
+        family, given = korean.split_hangul_name(folded)
+        return given, "", family
+    if script in (HAN, KANA):
+        words = folded.split()
+        if len(words) >= 2:
+            return "".join(words[1:]), "", words[0]
+        if script == HAN and len(folded) >= 2:
+            return folded[1:], "", folded[0]
+        return folded, "", ""
+    words = _name_words(value)
     if len(words) < 2:
         return (words[0] if words else "", "", "")
-    return words[0], " ".join(words[1:-1]), words[-1]
+    order = _latin_korean_order(words)
+    if order == "family_first":
+        return "".join(words[1:]), "", words[0]
+    if order == "family_last":
+        return "".join(words[:-1]), "", words[-1]
+    return words[0], "".join(words[1:-1]), words[-1]
+
+
+def _latin_korean_order(words: list[str]) -> str:
+    """``family_first`` or ``family_last`` when the words read as a Korean name (one end
+    is a Korean surname spelling, every other word reads as Hangul syllables; when both
+    ends are surnames, the more common one is the family name, a tie keeps the Western
+    order); else ""."""
+    if not all(korean.is_korean_romanized(w) for w in words):
+        return ""
+    first, last = korean.surname_share(words[0]), korean.surname_share(words[-1])
+    first_known = bool(korean.hangul_surnames(words[0]))
+    last_known = bool(korean.hangul_surnames(words[-1]))
+    if first_known and (not last_known or first > last):
+        return "family_first"
+    if last_known:
+        return "family_last"
+    return ""
 
 
 # Memoized: a load repeats the same names, places and dates many times.
@@ -195,6 +252,15 @@ _NORMALIZERS = {
 }
 
 
+def normalize_attribute(name: str, value: str) -> str | None:
+    """One attribute as the matcher compares it ("" when nothing comparable is left),
+    or None for an attribute the matcher does not compare."""
+    if name == "full_name":
+        return " ".join(p for p in split_full_name(value) if p)
+    normalize = _NORMALIZERS.get(name)
+    return normalize(value) if normalize is not None else None
+
+
 def normalize_attributes(attributes: Mapping[str, str], key: str = "") -> dict[str, str]:
     """The compared fields of one record; ``key`` (``type:value``) supplies the email
     local part when the record is anchored at an email address."""
@@ -209,6 +275,12 @@ def normalize_attributes(attributes: Mapping[str, str], key: str = "") -> dict[s
         first, middle, last = split_full_name(attributes["full_name"])
         normalized.update(first_name=first, last_name=last)
         normalized.setdefault("middle_name", middle)
+    last, first = normalized.get("last_name", ""), normalized.get("first_name", "")
+    if last and first and korean.is_hangul_name(last) and korean.is_hangul_name(first):
+        # However a source split a Hangul name, it is split again by one rule, so that
+        # 선 + 우진 and 선우 + 진 (and 선우진 as a full name) compare as one name.
+        last, first = korean.split_hangul_name(last + first)
+        normalized.update(first_name=first, last_name=last)
     email = attributes.get("email") or (key[len("email:") :] if key.startswith("email:") else "")
     if email:
         normalized["email_local"] = normalize_email_local(email)

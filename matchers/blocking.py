@@ -19,7 +19,10 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from matchers import korean
 from matchers.attributes import PersonRecord
+from matchers.korean_address import parse_korean_address
+from matchers.scripts import initial_consonants, is_latin, to_latin
 
 Fields = Mapping[str, str]
 
@@ -75,15 +78,59 @@ class BlockingRule:
         return f"{self.name}:{value}" if value else None
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def name_code(name: str) -> str:
+    """Soundex of a name in any script: of a Latin name as written, of any other read in
+    Latin (``Иванов`` and ``Ivanov`` share I151)."""
+    return soundex(name if is_latin(name) else to_latin(name))
+
+
 def _surname_year(f: Fields) -> str:
-    last, born = soundex(f.get("last_name", "")), f.get("date_of_birth", "")[:4]
-    return f"{last}|{born}" if last and born else ""
+    last, born = f.get("last_name", ""), f.get("date_of_birth", "")
+    code = name_code(last)
+    if not code or not born:
+        return ""
+    # A common surname (김, 이, 박 ...) with a birth year alone would block thousands.
+    return f"{code}|{born if korean.is_common_surname(last) else born[:4]}"
 
 
 def _names(f: Fields) -> str:
     # Sorted, so first and last name swapped give the same key.
-    first, last = soundex(f.get("first_name", "")), soundex(f.get("last_name", ""))
-    return "|".join(sorted((first, last))) if first and last else ""
+    last = f.get("last_name", "")
+    first, surname = name_code(f.get("first_name", "")), name_code(last)
+    if not first or not surname:
+        return ""
+    key = "|".join(sorted((first, surname)))
+    if korean.is_common_surname(last):
+        born = f.get("date_of_birth", "")[:4]
+        return f"{key}|{born}" if born else ""
+    return key
+
+
+def _korean_names(f: Fields) -> str:
+    """The family name a Korean name stands for and the given name's romanization key,
+    in whichever script or romanization the record wrote them (김민준, Kim Min-jun and
+    Gim Minjun share ``김|mincun``); with the birth year for a common surname."""
+    last, first = f.get("last_name", ""), f.get("first_name", "")
+    if not last or not first:
+        return ""
+    surname = korean.canonical_surname(last)
+    if not korean.is_hangul_name(surname):
+        return ""
+    key = f"{surname}|{korean.romanization_key(first)}"
+    if korean.is_common_surname(surname):
+        born = f.get("date_of_birth", "")[:4]
+        return f"{key}|{born}" if born else ""
+    return key
+
+
+def _hangul_initials(f: Fields) -> str:
+    """The first letters of the syllables of a Hangul name (김민준 is ᄀᄆᄌ) with the birth
+    year: a mistyped vowel or final consonant keeps them."""
+    last, first, born = f.get("last_name", ""), f.get("first_name", ""), f.get("date_of_birth", "")
+    if not born or not korean.is_hangul_name(last + first):
+        return ""
+    return f"{initial_consonants(last + first)}|{born[:4]}"
 
 
 def _postcode_initial(f: Fields) -> str:
@@ -97,20 +144,38 @@ def _postcode_house_number(f: Fields) -> str:
     return f"{postcode}|{number}" if postcode and number else ""
 
 
+def _korean_building(f: Fields) -> str:
+    """Road and building number (or neighbourhood and lot) of a Korean address."""
+    address = parse_korean_address(f.get("address", ""))
+    if address is None:
+        return ""
+    return f"{address.road or address.town}|{address.number}"
+
+
 def _field(name: str) -> Callable[[Fields], str]:
     return lambda f: f.get(name, "")
 
 
 def default_rules() -> tuple[BlockingRule, ...]:
-    """Surname sound with birth year; both names' sounds (in either order); birth date;
-    postcode with first initial; postcode with house number; national ID; email local
-    part. A true match is found when any one of these survives the typos."""
+    """Surname sound with birth year; both names' sounds (in either order); the Korean
+    name in any script or romanization; the first letters of a Hangul name's syllables
+    with the birth year; birth date; postcode with first initial; postcode with house
+    number; a Korean address's road and building; national ID; email local part. A true
+    match is found when any one of these survives the typos. Keys on a common Korean
+    surname carry the full birth date or the birth year besides (see ``_surname_year``):
+    what is common is known before any record arrives, so it never depends on their
+    order."""
     return (
         BlockingRule("surname_year", _surname_year, ("last_name", "date_of_birth")),
         BlockingRule("names", _names, ("first_name", "last_name")),
+        BlockingRule("korean_names", _korean_names, ("first_name", "last_name")),
+        BlockingRule(
+            "hangul_initials", _hangul_initials, ("first_name", "last_name", "date_of_birth")
+        ),
         BlockingRule("dob", _field("date_of_birth"), ("date_of_birth",)),
         BlockingRule("postcode_initial", _postcode_initial, ("postcode", "first_name")),
         BlockingRule("postcode_house_number", _postcode_house_number, ("postcode", "address")),
+        BlockingRule("korean_building", _korean_building, ("address",)),
         BlockingRule("national_id", _field("national_id"), ("national_id",)),
         BlockingRule("email_local", _field("email_local"), ("email_local",)),
     )

@@ -7,7 +7,9 @@ either record lacks the field (a missing value is no evidence either way). Level
 say what was measured so evidence reads as ``first_name: jaro_winkler>=0.92``.
 
 A comparison with ``term_field`` set has its exact level adjusted by how common the agreed
-value is (see ``fellegi_sunter``); ``Outcome.term`` carries that value.
+value is (see ``fellegi_sunter``); ``Outcome.term`` carries that value. A name
+comparison's ``transliterated`` level is adjusted the same way, by the name in its own
+script: Kim and 김 agree on 김.
 """
 
 from __future__ import annotations
@@ -19,6 +21,20 @@ from typing import NamedTuple
 
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import ratio, token_set_ratio
+
+from matchers.korean import canonical_surname
+from matchers.korean_address import KoreanAddress, parse_korean_address, same_district
+from matchers.name_levels import (
+    Crossed,
+    Initial,
+    JamoOff,
+    NamePair,
+    NameRule,
+    Similar,
+    Swapped,
+    Transliterated,
+)
+from matchers.scripts import HANGUL
 
 Fields = Mapping[str, str]
 
@@ -34,7 +50,8 @@ class Outcome(NamedTuple):
     left: str
     right: str
     term: str = ""
-    """The agreed value when ``level`` is the exact level of a term-adjusted comparison."""
+    """The agreed value when ``level`` is the exact (or transliterated) level of a
+    term-adjusted comparison."""
 
 
 class Comparison(ABC):
@@ -76,11 +93,18 @@ def _at_least(metric: str, threshold: float) -> str:
     return f"{metric}>={threshold:g}"
 
 
-class NameComparison(FieldComparison):
-    """Exact; swapped with another name field (first and last name both crossed); crossed
-    once (one record's name is the other's other name: "Gillian Lodge" and "Lodge Adele",
-    a swap with a second error); Jaro-Winkler at two thresholds; one of the two is an
-    initial of the other; else."""
+class NameComparison(Comparison):
+    """Exact, then the first of its ``rules`` two different names reach
+    (``name_levels``), else. By default: swapped with another name field (first and last
+    name both crossed); crossed once (one record's name is the other's other name:
+    "Gillian Lodge" and "Lodge Adele", a swap with a second error); transliterated (one
+    name in two scripts or two romanizations: 김/Kim, 민준/Min-joon, Lee/Yi); one letter
+    off between two Hangul names (jamo); Jaro-Winkler at two thresholds; one of the two
+    is an initial of the other.
+
+    ``surname``: the field holds family names, whose Korean spellings are known
+    (Lee/Yi/Rhee are one name); two spellings agree on the term of the Hangul surname
+    they stand for, so that Kim and 김 count as common as 김 is."""
 
     def __init__(
         self,
@@ -88,45 +112,51 @@ class NameComparison(FieldComparison):
         swap_with: str | None = None,
         thresholds: tuple[float, float] = (0.92, 0.8),
         term_frequency: bool = True,
+        surname: bool = False,
+        rules: tuple[NameRule, ...] | None = None,
     ) -> None:
         self.name = name
         self.swap_with = swap_with
         self.fields = (name, swap_with) if swap_with else (name,)
         self.thresholds = thresholds
-        swapped = (f"swapped_with_{swap_with}", f"crossed_with_{swap_with}") if swap_with else ()
-        self.levels = (
-            EXACT,
-            *swapped,
-            *(_at_least("jaro_winkler", t) for t in thresholds),
-            "initial",
-            ELSE,
-        )
+        self.surname = surname
+        if rules is None:
+            swapped: tuple[NameRule, ...] = (
+                (Swapped(swap_with, thresholds[0]), Crossed(swap_with, thresholds[0]))
+                if swap_with
+                else ()
+            )
+            rules = (
+                *swapped,
+                Transliterated(surname),
+                JamoOff(1),
+                *(Similar(t) for t in thresholds),
+                Initial(),
+            )
+        self.rules = rules
+        self.levels = (EXACT, *(r.label for r in rules), ELSE)
         self.term_field = name if term_frequency else None
         self.exact_field = name
 
-    def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
-        similarity = JaroWinkler.similarity(a, b)
-        level = 1
-        if self.swap_with:
-            high = self.thresholds[0]
-            a_other, b_other = left.get(self.swap_with), right.get(self.swap_with)
-            if similarity < high and a_other and b_other:
-                crossed = (
-                    JaroWinkler.similarity(a, b_other) >= high,
-                    JaroWinkler.similarity(a_other, b) >= high,
-                )
-                if all(crossed):
-                    return level
-                if any(crossed):
-                    return level + 1
-            level += 2
-        for threshold in self.thresholds:
-            if similarity >= threshold:
-                return level
-            level += 1
-        if (len(a) == 1 or len(b) == 1) and a[0] == b[0]:
-            return level
-        return level + 1
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        name = self.name
+        a, b = left.get(name), right.get(name)
+        if not a or not b:
+            return None
+        if a == b:
+            return Outcome(0, a, b, a if self.term_field else "")
+        pair = NamePair(a, b, left, right)
+        for level, rule in enumerate(self.rules, start=1):
+            if rule.reached(pair):
+                term = ""
+                if self.term_field and isinstance(rule, Transliterated):
+                    term = self.term(a if pair.script_a == HANGUL else b)
+                return Outcome(level, a, b, term)
+        return Outcome(len(self.levels) - 1, a, b)
+
+    def term(self, value: str) -> str:
+        """The value two spellings of one name agree on: a surname's Hangul form."""
+        return canonical_surname(value) if self.surname else value
 
 
 class DateComparison(FieldComparison):
@@ -214,7 +244,19 @@ class AddressComparison(FieldComparison):
     """Street addresses: exact; similar at two thresholds (the better of token-set
     similarity, so word order and a missing second line do not count against, and
     similarity with spaces removed, so "wellsroad" is "wells road"); the same street with
-    other house numbers (neighbours, or a mistyped number); else."""
+    other house numbers (neighbours, or a mistyped number); else.
+
+    Korean road-name and lot-number addresses (``korean_address``) are compared by their
+    parts: province, district, road (or neighbourhood) and building (or lot) together,
+    then the apartment building and unit where both give them: the same unit is exact;
+    the same building with the unit on one side only ``same_building``; the same
+    building with other units ``same_building_other_unit``; the same road with another
+    building ``same_street_other_number``; another road, district or province ``else``.
+    A road-name address and a lot-number address are not comparable (no evidence).
+
+    An address without a street (a bare house or building number, in any country) is no
+    evidence: ``152`` and ``테헤란로 152`` compare as missing, never as agreeing.
+    """
 
     def __init__(self, name: str = "address", thresholds: tuple[float, float] = (0.9, 0.7)):
         self.name = name
@@ -223,23 +265,63 @@ class AddressComparison(FieldComparison):
         self.levels = (
             EXACT,
             *(_at_least("similarity", t) for t in thresholds),
+            "same_building",
+            "same_building_other_unit",
             "same_street_other_number",
             ELSE,
         )
         self.exact_field = name
+
+    def compare(self, left: Fields, right: Fields) -> Outcome | None:
+        a, b = left.get(self.name), right.get(self.name)
+        if not a or not b or not _has_street(a) or not _has_street(b):
+            return None
+        if a == b:
+            return Outcome(0, a, b)
+        korean_a, korean_b = parse_korean_address(a), parse_korean_address(b)
+        if korean_a is not None and korean_b is not None:
+            level = self._korean_level(korean_a, korean_b)
+            return None if level is None else Outcome(level, a, b)
+        return Outcome(self._level(a, b, left, right), a, b)
+
+    def _korean_level(self, a: KoreanAddress, b: KoreanAddress) -> int | None:
+        other_number = len(self.thresholds) + 3
+        if a.is_road != b.is_road:
+            return None
+        if not same_district(a, b) or (a.road or a.town) != (b.road or b.town):
+            return len(self.levels) - 1
+        if a.number != b.number:
+            return other_number
+        first = len(self.thresholds) + 1
+        units = [(x.complex_building, x.unit) for x in (a, b) if x.complex_building or x.unit]
+        if len(units) < 2:
+            return 0 if not units else first
+        (a_building, a_unit), (b_building, b_unit) = units
+        if _differ(a_building, b_building) or _differ(a_unit, b_unit):
+            return first + 1
+        return 0
 
     def _level(self, a: str, b: str, left: Fields, right: Fields) -> int:
         a_numbers, a_street = _split_numbers(a)
         b_numbers, b_street = _split_numbers(b)
         if a_numbers and b_numbers and not a_numbers & b_numbers:
             if _similarity(a_street, b_street) >= self.thresholds[0]:
-                return len(self.thresholds) + 1
+                return len(self.thresholds) + 3
             return len(self.levels) - 1
         similarity = _similarity(a, b)
         for level, threshold in enumerate(self.thresholds, start=1):
             if similarity >= threshold:
                 return level
         return len(self.levels) - 1
+
+
+def _differ(a: str, b: str) -> bool:
+    return bool(a and b and a != b)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _has_street(address: str) -> bool:
+    return any(c.isalpha() for c in address)
 
 
 # Memoized: one record's address is compared with every record it is paired with.
@@ -367,7 +449,7 @@ def default_comparisons() -> tuple[Comparison, ...]:
     return (
         NameComparison("first_name", swap_with="last_name"),
         NameComparison("middle_name", term_frequency=False),
-        NameComparison("last_name"),
+        NameComparison("last_name", surname=True),
         DateComparison("date_of_birth"),
         ExactComparison("gender"),
         location_comparison(),

@@ -45,6 +45,14 @@ def profile_response(document: dict[str, Any]) -> Response:
 
 TypeParam = Annotated[str, Query(description="identifier type, e.g. email")]
 ValueParam = Annotated[str, Query(description="raw value; normalized before the lookup")]
+RegionParam = Annotated[
+    str | None,
+    Query(
+        pattern="^[A-Z]{2}$",
+        description="country of a local phone number (ISO 3166 alpha-2, e.g. KR);"
+        " default: the server's default region",
+    ),
+]
 
 
 @router.get(
@@ -53,8 +61,10 @@ ValueParam = Annotated[str, Query(description="raw value; normalized before the 
     responses=NOT_FOUND,
     summary="The profile behind one identifier",
 )
-async def lookup(service: Service, type: TypeParam, value: ValueParam) -> Response:
-    return profile_response(service.lookup(type, value).to_dict())
+async def lookup(
+    service: Service, type: TypeParam, value: ValueParam, region: RegionParam = None
+) -> Response:
+    return profile_response(service.lookup(type, value, region).to_dict())
 
 
 @router.post(
@@ -67,7 +77,7 @@ async def lookup_batch(service: Service, body: BatchLookupIn) -> dict[str, Any]:
         raise ApiError(
             413, "batch_too_large", f"{len(body.identifiers):,} identifiers; at most {MAX_BATCH:,}"
         )
-    answers = service.lookup_batch([(i.type, i.value) for i in body.identifiers])
+    answers = service.lookup_batch([(i.type, i.value) for i in body.identifiers], body.region)
     results = [
         {
             "index": index,
@@ -96,8 +106,10 @@ async def get_profile(service: Service, profile_id: str) -> Response:
     responses=NOT_FOUND,
     summary="May I use this address? Its own and its profile's consent, with statements",
 )
-async def consent(service: Service, type: TypeParam, value: ValueParam) -> dict[str, Any]:
-    return service.consent_of(type, value)
+async def consent(
+    service: Service, type: TypeParam, value: ValueParam, region: RegionParam = None
+) -> dict[str, Any]:
+    return service.consent_of(type, value, region)
 
 
 @router.get(

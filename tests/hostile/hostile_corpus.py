@@ -348,7 +348,7 @@ CORPUS: tuple[Hostile, ...] = (
         "a date of birth as a number of days",
         _with(attributes={"date_of_birth": 3652}),
         IN_PART,
-        ("attributes.date_of_birth.iso_date",),
+        ("attributes.date_of_birth.format",),
     ),
     Hostile(
         "a date of birth in year 1",

@@ -153,6 +153,47 @@ class TestReviewBand:
         assert same_profile(service, a, b)
 
 
+class TestLandline:
+    """A household's landline with a caller's person data: the match says who called,
+    not that the number is theirs alone."""
+
+    def test_a_match_through_a_fixed_line_is_held_and_a_steward_may_approve_it(
+        self, service: IdentityService
+    ) -> None:
+        landline = ("phone", "+82 2-123-4567")
+        email = ("email", "minjun@example.kr")
+        person = {"full_name": "김민준", "date_of_birth": "1993-11-02", "gender": "남"}
+        roman = {"full_name": "KIM MIN JUN", "date_of_birth": "1993-11-02", "gender": "M"}
+        roman["address"] = person["address"] = "서울특별시 강남구 테헤란로 152, 101동 1203호"
+        service.ingest(
+            [
+                observe(service, landline, attributes=person, source="callcenter"),
+                observe(service, email, attributes=roman, source="global"),
+            ]
+        )
+        [edge] = fuzzy_edges(service)
+        assert edge["weight"] >= 0.99
+        assert edge["status"] == "held"
+        assert edge["reason"].startswith("fixed-line phone")
+        assert not same_profile(service, landline, email)
+        [held] = service.stewardship.review_queue(reason_contains="fixed-line").edges
+        service.stewardship.approve_edge(held.slot, "steward-1")
+        assert same_profile(service, landline, email)
+
+    def test_a_mobile_number_joins(self, service: IdentityService) -> None:
+        mobile, email = ("phone", "+82 10-1234-5678"), ("email", "minjun@example.kr")
+        person = {"full_name": "김민준", "date_of_birth": "1993-11-02"}
+        roman = {"full_name": "Minjun Kim", "date_of_birth": "1993-11-02"}
+        roman["address"] = person["address"] = "서울 강남구 테헤란로 152"
+        service.ingest(
+            [
+                observe(service, mobile, attributes=person),
+                observe(service, email, attributes=roman),
+            ]
+        )
+        assert same_profile(service, mobile, email)
+
+
 class TestGuards:
     def test_a_fuzzy_edge_that_would_break_a_limit_is_held_with_the_reason(
         self, service: IdentityService

@@ -336,7 +336,7 @@ class TestParseRefusesPartsIndividually:
         )
         assert dict(parsed.observation.attributes) == {"first_name": "Jane"}
         assert refused(parsed) == [
-            ("attributes.date_of_birth", "00/00/0000", "attributes.date_of_birth.iso_date"),
+            ("attributes.date_of_birth", "00/00/0000", "attributes.date_of_birth.format"),
             ("attributes.country", "USA", "attributes.country.iso3166"),
             ("attributes.Last Name", "Last Name", "attributes.name"),
             ("attributes.gender", ["f"], "attributes.scalar"),
@@ -347,8 +347,8 @@ class TestParseRefusesPartsIndividually:
     @pytest.mark.parametrize(
         ("born", "rule"),
         [
-            pytest.param("1980-02-30", "attributes.date_of_birth.iso_date", id="no such day"),
-            pytest.param("31/12/1980", "attributes.date_of_birth.iso_date", id="day first"),
+            pytest.param("1980-02-30", "attributes.date_of_birth.calendar", id="no such day"),
+            pytest.param("31/12/1980", "attributes.date_of_birth.format", id="day first"),
             pytest.param("1899-12-31", "attributes.date_of_birth.range", id="before 1900"),
             pytest.param("2999-01-01", "attributes.date_of_birth.range", id="in the future"),
         ],
@@ -619,3 +619,92 @@ class TestObservationId:
         obs_id = parser.parse(observation()).observation.observation_id
         assert len(obs_id) == 32
         assert int(obs_id, 16) >= 0
+
+
+KR_MOBILE = Identifier("phone", "+821012345678")
+
+
+class TestPhoneRegion:
+    """The country of a local phone number: the observation's ``country``, else the
+    source's ``phone_regions`` setting, else ``default_region``."""
+
+    @staticmethod
+    def phones(parser: ObservationParser, raw: str, **changes: Any) -> tuple[Identifier, ...]:
+        parsed = parser.parse(observation(identifiers=[{"type": "phone", "value": raw}], **changes))
+        return parsed.observation.identifiers
+
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            pytest.param("010-1234-5678", id="local with hyphens"),
+            pytest.param("01012345678", id="local digits"),
+            pytest.param("+82 10-1234-5678", id="plus and country code"),
+            pytest.param("0082-10-1234-5678", id="international prefix 00"),
+            pytest.param("001-82-10-1234-5678", id="carrier prefix 001"),
+            pytest.param("002 82 10 1234 5678", id="carrier prefix 002"),
+        ],
+    )
+    def test_the_country_attribute_decides(self, parser: ObservationParser, raw: str) -> None:
+        assert self.phones(parser, raw, attributes={"country": "kr"}) == (KR_MOBILE,)
+
+    def test_the_source_setting_decides_without_a_country(self) -> None:
+        parser = ObservationParser(Settings(phone_regions={"shop": "KR"}))
+        assert self.phones(parser, "010-1234-5678", source="shop") == (KR_MOBILE,)
+
+    def test_the_country_attribute_wins_over_the_source(self) -> None:
+        parser = ObservationParser(Settings(phone_regions={"shop": "KR"}))
+        found = self.phones(parser, "(212) 555-0100", source="shop", attributes={"country": "US"})
+        assert found == (PHONE,)
+
+    def test_else_the_default_region(self, parser: ObservationParser) -> None:
+        with pytest.raises(ObservationRejected):
+            self.phones(parser, "010-1234-5678")
+
+    def test_00_is_an_international_prefix_from_anywhere(self, parser: ObservationParser) -> None:
+        assert self.phones(parser, "0082-10-1234-5678") == (KR_MOBILE,)
+
+
+class TestDeclaredDateFormats:
+    SETTINGS = Settings(date_formats={"shop": ("YYYY.MM.DD", "YYMMDD"), "default": ("DD/MM/YYYY",)})
+
+    @pytest.mark.parametrize(
+        ("source", "raw", "expected"),
+        [
+            pytest.param("shop", "1993.11.02", "1993-11-02", id="the source's format"),
+            pytest.param("shop", "931102", "1993-11-02", id="its two-digit year"),
+            pytest.param("other", "02/11/1993", "1993-11-02", id="the default formats"),
+            pytest.param("other", "1993-11-02", "1993-11-02", id="ISO besides"),
+        ],
+    )
+    def test_read_by_the_source_formats(self, source: str, raw: str, expected: str) -> None:
+        parsed = ObservationParser(self.SETTINGS).parse(
+            observation(source=source, attributes={"date_of_birth": raw})
+        )
+        assert parsed.observation.attributes == {"date_of_birth": expected}
+
+    def test_another_source_format_is_refused(self) -> None:
+        parsed = ObservationParser(self.SETTINGS).parse(
+            observation(source="other", attributes={"date_of_birth": "931102"})
+        )
+        assert refused(parsed) == [
+            ("attributes.date_of_birth", "931102", "attributes.date_of_birth.format")
+        ]
+
+
+class TestAttributesOfEveryScript:
+    def test_hangul_and_other_scripts_are_kept(self, parser: ObservationParser) -> None:
+        attributes = {
+            "full_name": "김민준",
+            "address": "서울특별시 강남구 테헤란로 152",
+            "city": "Москва",
+        }
+        parsed = parser.parse(observation(attributes=attributes))
+        assert parsed.refusals == ()
+        assert parsed.observation.attributes == attributes
+
+    @pytest.mark.parametrize("raw", ["-", "???", "・・"])
+    def test_a_value_with_nothing_to_compare_is_refused(
+        self, parser: ObservationParser, raw: str
+    ) -> None:
+        parsed = parser.parse(observation(attributes={"last_name": raw}))
+        assert refused(parsed) == [("attributes.last_name", raw, "attributes.nothing_to_compare")]

@@ -136,7 +136,7 @@ class TestRefusals:
             ),
             pytest.param(
                 'default_region = "us"\n',
-                "default_region 'us': must be a region code",
+                "default_region = 'us': must be a region code",
                 id="a region phone numbers are not read in",
             ),
             pytest.param(
@@ -229,3 +229,32 @@ class TestRateLimits:
     ) -> None:
         with pytest.raises(ConfigurationError, match=message):
             from_toml(tmp_path, text + "\n")
+
+
+class TestSourceSettings:
+    def test_date_formats_and_phone_regions_per_source(self, tmp_path: Path) -> None:
+        path = toml(
+            tmp_path,
+            '[date_formats]\nShop = ["YYYY.MM.DD", "YYMMDD"]\ndefault = ["DD/MM/YYYY"]\n'
+            '[phone_regions]\nshop = "kr"\n',
+        )
+        settings = load_settings(path, environ={})
+        assert settings.date_formats_of("shop") == ("YYYY-MM-DD", "YYYY.MM.DD", "YYMMDD")
+        assert settings.date_formats_of("web") == ("YYYY-MM-DD", "DD/MM/YYYY")
+        assert settings.phone_region_of("shop") == "KR"
+        assert settings.phone_region_of("web") == "US"
+
+    def test_without_a_declaration_iso_and_eight_digits(self) -> None:
+        settings = load_settings(environ={})
+        assert settings.date_formats_of("any") == ("YYYY-MM-DD", "YYYYMMDD")
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            pytest.param('[date_formats]\nshop = ["DD-MON-YY"]\n', "date_formats.shop", id="date"),
+            pytest.param('[phone_regions]\nshop = "Korea"\n', "phone_regions.shop", id="region"),
+        ],
+    )
+    def test_a_bad_setting_names_itself(self, tmp_path: Path, text: str, message: str) -> None:
+        with pytest.raises(ConfigurationError, match=message):
+            load_settings(toml(tmp_path, text), environ={})

@@ -15,6 +15,7 @@ Facts, statements and records are kept in the transaction's ``Pending`` and writ
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Final
 
@@ -22,17 +23,21 @@ from graph.neo4j_store.runner import QueryRunner, unique
 from graph.records import ConsentRow, FactRow, PersonRecordRow
 from graph.store import person_records_to_file
 
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 
 def fact_entry(row: FactRow) -> str:
-    """The ``facts`` entry of a fact."""
-    return _json([row.observation_id, row.name, row.value, row.source, row.observed_at])
+    """The ``facts`` entry of a fact: the JSON array ``[observation_id, name, value, source,
+    observed_at]`` (written directly: a load writes one per attribute it is told)."""
+    quote = encode_basestring
+    return (
+        f"[{quote(row.observation_id)},{quote(row.name)},{quote(row.value)},"
+        f"{quote(row.source)},{quote(row.observed_at)}]"
+    )
 
 
 def fact_key(row: FactRow) -> str:
-    """The ``fact_keys`` entry of a fact: a repeat has the same one."""
-    return _json([row.observation_id, row.name])
+    """The ``fact_keys`` entry of a fact, ``[observation_id, name]``: a repeat has the same
+    one."""
+    return f"[{encode_basestring(row.observation_id)},{encode_basestring(row.name)}]"
 
 
 def facts_from(key: str, entries: Iterable[str]) -> Iterator[FactRow]:

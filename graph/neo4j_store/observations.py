@@ -15,8 +15,8 @@ Facts, statements and records are kept in the transaction's ``Pending`` and writ
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from json.encoder import encode_basestring
 from typing import Final
 
 from graph.neo4j_store.runner import QueryRunner, unique

@@ -1,4 +1,5 @@
-"""The ``idgraph`` command: load, lookup, export, check, erase, keys, serve, neo4j-local.
+"""The ``idgraph`` command: load, lookup, export, check, erase, keys, serve, neo4j-local,
+upgrade-store.
 
 Exit codes: 0 success, 1 something was not found or a check failed, 2 bad usage or
 configuration, 3 the store failed, 141 the output's reader closed the pipe.
@@ -95,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
 
+    commands.add_parser(
+        "upgrade-store",
+        help="upgrade a store written by an earlier idgraph in place (Neo4j; the embedded"
+        " store upgrades itself when opened)",
+    )
+
     local = commands.add_parser("neo4j-local", help="build, start or stop the local Neo4j")
     local.add_argument("action", choices=("start", "stop", "status"))
     local.add_argument("--neo4j-dir", type=Path, default=Path(".neo4j-local"))
@@ -115,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config).with_overrides(
             data_dir=args.data_dir, store=args.store
         )
+        if args.command == "upgrade-store":
+            return _upgrade_store(settings)
         service = build_service(settings)
     except ConfigurationError as e:
         print(f"idgraph: configuration: {e}", file=sys.stderr)
@@ -137,6 +146,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     finally:
         service.store.close()
+
+
+def _upgrade_store(settings: Settings) -> int:
+    if settings.store != "neo4j":
+        build_service(settings).store.close()
+        print(f"the {settings.store} store is up to date (it upgrades itself when opened)")
+        return 0
+    from graph.neo4j_store.upgrade import upgrade
+
+    upgraded = upgrade(
+        settings.neo4j_uri,
+        settings.neo4j_user,
+        settings.neo4j_password,
+        settings.neo4j_database,
+        say=print,
+    )
+    print("upgraded" if upgraded else "the neo4j store is up to date")
+    return 0
 
 
 def _load(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:

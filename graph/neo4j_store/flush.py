@@ -18,26 +18,40 @@ transaction read, so no query reads a value it then writes (the cause of ``Eager
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Final
 
 from graph.neo4j_store.edges import EDGES_BY_SLOT, edge_row
-from graph.neo4j_store.identifiers import DROP_EMPTY_PROFILES, KNOWN_IDENTIFIERS, stored_identifier
+from graph.neo4j_store.identifiers import (
+    KNOWN_IDENTIFIERS,
+    drop_empty_profiles,
+    know_identifiers,
+)
 from graph.neo4j_store.observations import fact_lists, first_of_each
-from graph.neo4j_store.pending import ABSENT, BARE, DELETED, Known, Pending, Slot
-from graph.neo4j_store.profiles import profile_properties
+from graph.neo4j_store.pending import ABSENT, DELETED, Pending
+from graph.neo4j_store.profiles import GET_PROFILES, know_profiles, profile_properties
 from graph.neo4j_store.runner import QueryRunner
 from graph.records import EdgeRow, FactRow, ProfileRow, StoredIdentifier
 
-PUT_DOCUMENTS: Final = """
+# A document replaces every property of the node (golden attributes come and go): on a
+# node found by a key, ``SET p = r`` plans an Eager (the map may hold the key), so new
+# nodes are created with it and existing ones found by element ID.
+CREATE_DOCUMENTS: Final = """
 UNWIND $rows AS r
-MERGE (p:Profile {id: r.id})
+CREATE (p:Profile)
 SET p = r
 """
 
-ENSURE_PROFILES: Final = """
+SET_DOCUMENTS: Final = """
+UNWIND $rows AS r
+MATCH (p)
+WHERE elementId(p) = r[0]
+SET p = r[1]
+"""
+
+CREATE_PROFILES: Final = """
 UNWIND $ids AS pid
-MERGE (:Profile {id: pid})
+CREATE (:Profile {id: pid})
 """
 
 CREATE_IDENTIFIERS: Final = """
@@ -60,23 +74,27 @@ UNWIND $rows AS r
 CREATE (:Identifier {key: r[0], facts: r[1], fact_keys: r[2]})
 """
 
-# Facts already stored (same observation and name) are not added again.
+# Facts already stored (same observation and name) are not added again. Every expression
+# of one SET reads the values from before it.
 UPDATE_IDENTIFIERS: Final = """
 UNWIND $rows AS r
 MATCH (i:Identifier {key: r[0]})
 USING INDEX SEEK i:Identifier(key)
-WITH i, r, coalesce(i.fact_keys, []) AS held
-WITH i, r, held, [n IN range(0, size(r[8]) - 1) WHERE NOT r[8][n] IN held] AS new
 SET i.type = r[1], i.value = r[2], i.first_seen = r[3], i.last_seen = r[4], i.count = r[5],
     i.generic = r[6],
-    i.facts = CASE WHEN new = [] THEN i.facts ELSE coalesce(i.facts, []) + [n IN new | r[7][n]] END,
-    i.fact_keys = CASE WHEN new = [] THEN i.fact_keys ELSE held + [n IN new | r[8][n]] END
+    i.facts = CASE WHEN r[8] = [] THEN i.facts
+                   ELSE coalesce(i.facts, []) + [n IN range(0, size(r[8]) - 1)
+                                                 WHERE NOT r[8][n] IN coalesce(i.fact_keys, [])
+                                                 | r[7][n]] END,
+    i.fact_keys = CASE WHEN r[8] = [] THEN i.fact_keys
+                       ELSE coalesce(i.fact_keys, [])
+                            + [k IN r[8] WHERE NOT k IN coalesce(i.fact_keys, [])] END
 """
 
+# By element ID, in one list: a DELETE of what an UNWIND's rows match plans an Eager.
 UNLINK_PROFILES: Final = """
-UNWIND $keys AS k
-MATCH (i:Identifier {key: k})-[r:IN_PROFILE]->()
-USING INDEX SEEK i:Identifier(key)
+MATCH ()-[r:IN_PROFILE]->()
+WHERE elementId(r) IN $ids
 DELETE r
 """
 
@@ -133,10 +151,10 @@ SET a.target = r[1]
 """
 
 CLEAR_DOCUMENTS: Final = """
-UNWIND $ids AS pid
-MATCH (p:Profile {id: pid})
+MATCH (p:Profile)
 USING INDEX SEEK p:Profile(id)
-SET p = {id: pid}
+WHERE p.id IN $ids
+SET p = {id: p.id}
 """
 
 
@@ -180,10 +198,13 @@ class Flush:
     def __init__(self, runner: QueryRunner, pending: Pending) -> None:
         self._runner = runner
         self._pending = pending
-        self._moved_from: list[str] = []
+        self._moved_from: set[str] = set()
 
     def _write(self, query: Any, **parameters: Any) -> None:
         self._runner._write("write the transaction", query, **parameters)
+
+    def _collected(self, query: Any, **parameters: Any) -> list[Any]:
+        return self._runner._collected("write the transaction", query, **parameters)
 
     def run(self) -> None:
         pending = self._pending
@@ -198,6 +219,7 @@ class Flush:
             facts_by_key.setdefault(fact.identifier_key, []).append(fact)
         ends = {k for e in new_edges for k in (e.left, e.right)}
         self._learn_identifiers({*pending.sightings, *ends, *facts_by_key})
+        self._learn_profiles({*pending.documents, *pending.profiles_of.values()})
 
         self._write_profiles()
         self._write_identifiers(ends, facts_by_key)
@@ -221,9 +243,8 @@ class Flush:
                 ],
             )
         if pending.block_additions:
-            self._write(
-                FILE_IN_BLOCKS, rows=[[k, ids] for k, ids in pending.block_additions.items()]
-            )
+            blocks = pending.block_additions.items()
+            self._write(FILE_IN_BLOCKS, rows=[[k, ids] for k, ids in blocks])
         if pending.aliases:
             self._write(PUT_ALIASES, rows=[[a, t] for a, t in pending.aliases.items()])
         self._drop_documents()
@@ -235,33 +256,42 @@ class Flush:
         unknown = [slot for slot in pending.edges if not pending.slot_known(slot)]
         if not unknown:
             return
-        rows = self._runner._collected(
-            "write the transaction", EDGES_BY_SLOT, slots=[list(s) for s in sorted(unknown)]
-        )
+        rows = self._collected(EDGES_BY_SLOT, slots=[list(s) for s in sorted(unknown)])
         pending.know_slots(unknown, (edge_row(row) for row in rows))
 
     def _learn_identifiers(self, keys: Iterable[str]) -> None:
-        pending = self._pending
-        missing = sorted(pending.unknown_identifiers(keys))
-        if not missing:
-            return
-        rows = self._runner._collected("write the transaction", KNOWN_IDENTIFIERS, keys=missing)
-        found: dict[str, Known] = {
-            str(row[0]): BARE if row[1] is None else stored_identifier(row) for row in rows
-        }
-        pending.know_identifiers(missing, found)
+        missing = sorted(self._pending.unknown_identifiers(keys))
+        if missing:
+            rows = self._collected(KNOWN_IDENTIFIERS, keys=missing)
+            know_identifiers(self._pending, missing, rows)
+
+    def _learn_profiles(self, ids: Iterable[str]) -> None:
+        missing = sorted(pid for pid in ids if pid not in self._pending.profile_nodes)
+        if missing:
+            know_profiles(self._pending, missing, self._collected(GET_PROFILES, ids=missing))
 
     # --- nodes ----------------------------------------------------------------------------
 
     def _write_profiles(self) -> None:
         pending = self._pending
-        documents = [d for d in pending.documents.values() if isinstance(d, ProfileRow)]
-        if documents:
-            self._write(PUT_DOCUMENTS, rows=[profile_properties(d) for d in documents])
-        written = {d.id for d in documents}
-        bare = sorted(set(pending.profiles_of.values()) - written)
+        nodes = pending.profile_nodes
+        created: list[dict[str, Any]] = []
+        replaced: list[list[Any]] = []
+        for document in pending.documents.values():
+            if isinstance(document, ProfileRow):
+                node = nodes[document.id]
+                if node is None:
+                    created.append(profile_properties(document))
+                else:
+                    replaced.append([node, profile_properties(document)])
+        if created:
+            self._write(CREATE_DOCUMENTS, rows=created)
+        if replaced:
+            self._write(SET_DOCUMENTS, rows=replaced)
+        written = {row["id"] for row in created}
+        bare = sorted({p for p in pending.profiles_of.values() if nodes[p] is None} - written)
         if bare:
-            self._write(ENSURE_PROFILES, ids=bare)
+            self._write(CREATE_PROFILES, ids=bare)
 
     def _write_identifiers(self, ends: set[str], facts_by_key: dict[str, list[FactRow]]) -> None:
         pending = self._pending
@@ -288,7 +318,8 @@ class Flush:
             before = base.profile_id if isinstance(base, StoredIdentifier) else None
             if current.profile_id != before:
                 if before is not None:
-                    unlinks.append(key)
+                    unlinks.append(pending.profile_links[key])
+                    self._moved_from.add(before)
                 if current.profile_id is not None:
                     links.append([key, current.profile_id])
         bare: list[list[Any]] = []
@@ -309,25 +340,15 @@ class Flush:
         if updated:
             self._write(UPDATE_IDENTIFIERS, rows=updated)
         if unlinks:
-            self._write(UNLINK_PROFILES, keys=unlinks)
+            self._write(UNLINK_PROFILES, ids=unlinks)
         if links:
             self._write(LINK_PROFILES, rows=links)
-        self._moved_from = sorted(
-            {
-                b.profile_id
-                for key in unlinks
-                if isinstance(b := pending.base_identifiers[key], StoredIdentifier)
-                and b.profile_id is not None
-            }
-        )
 
     def _drop_documents(self) -> None:
         deleted = sorted(pid for pid, d in self._pending.documents.items() if d == DELETED)
         if deleted:
             self._write(CLEAR_DOCUMENTS, ids=deleted)
-        candidates = sorted({*deleted, *self._moved_from})
-        if candidates:
-            self._write(DROP_EMPTY_PROFILES, ids=candidates)
+        drop_empty_profiles(self._runner, "write the transaction", {*deleted, *self._moved_from})
 
 
 def _stored_values(key: str, stored: StoredIdentifier | None) -> list[Any]:
@@ -335,28 +356,3 @@ def _stored_values(key: str, stored: StoredIdentifier | None) -> list[Any]:
     if stored is None:
         return [key, None, None, None, None, None, None]
     return _identifier_values(stored)
-
-
-def ingest_queries() -> Sequence[str]:
-    """Every query a write transaction of the ingest path may send."""
-    return (
-        PUT_DOCUMENTS,
-        ENSURE_PROFILES,
-        CREATE_IDENTIFIERS,
-        CREATE_IDENTIFIERS_IN_PROFILES,
-        CREATE_BARE,
-        UPDATE_IDENTIFIERS,
-        UNLINK_PROFILES,
-        LINK_PROFILES,
-        CREATE_EDGES,
-        UPDATE_EDGES,
-        CREATE_CONSENT,
-        CREATE_PERSON_RECORDS,
-        FILE_IN_BLOCKS,
-        PUT_ALIASES,
-        CLEAR_DOCUMENTS,
-        DROP_EMPTY_PROFILES,
-    )
-
-
-__all__ = ["Flush", "Slot", "ingest_queries"]

@@ -13,10 +13,10 @@ with them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from graph.neo4j_store.pending import BARE, Known
+from graph.neo4j_store.pending import BARE, Known, Pending
 from graph.neo4j_store.runner import QueryRunner, limit_of, unique
 from graph.records import IdentifierRow, StoredIdentifier
 
@@ -41,17 +41,34 @@ def stored_identifier(values: Sequence[Any]) -> StoredIdentifier:
     )
 
 
-# Every node of the keys, bare ones with a null type.
+# Every node of the keys, bare ones with a null type, with the element IDs of its profile
+# link and profile (what the flush deletes or writes by ID).
 KNOWN_IDENTIFIERS: Final = (
     """
 UNWIND $keys AS k
 MATCH (i:Identifier {key: k})
 USING INDEX SEEK i:Identifier(key)
-OPTIONAL MATCH (i)-[:IN_PROFILE]->(p:Profile)
+OPTIONAL MATCH (i)-[r:IN_PROFILE]->(p:Profile)
 RETURN collect(["""
     + IDENTIFIER_FIELDS
-    + "]) AS rows"
+    + ", elementId(r), elementId(p)]) AS rows"
 )
+
+
+def know_identifiers(pending: Pending, asked: Collection[str], rows: Iterable[Any]) -> None:
+    """Record what ``KNOWN_IDENTIFIERS`` answered for ``asked``."""
+    found: dict[str, Known] = {}
+    for row in rows:
+        key = str(row[0])
+        if row[1] is None:
+            found[key] = BARE
+            continue
+        identifier = found[key] = stored_identifier(row[:8])
+        if identifier.profile_id is not None:
+            pending.profile_links[key] = str(row[8])
+            pending.profile_nodes[identifier.profile_id] = str(row[9])
+    pending.know_identifiers(asked, found)
+
 
 _IDENTIFIERS_OF: Final = (
     """
@@ -85,14 +102,25 @@ DELETE r
 CREATE (i)-[:IN_PROFILE]->(to)
 """
 
-DROP_EMPTY_PROFILES: Final = """
-UNWIND $ids AS pid
-MATCH (p:Profile {id: pid})
+EMPTY_PROFILES: Final = """
+MATCH (p:Profile)
 USING INDEX SEEK p:Profile(id)
-WHERE p.created_at IS NULL AND NOT EXISTS { (p)<-[:IN_PROFILE]-() }
-DELETE p
+WHERE p.id IN $ids AND p.created_at IS NULL AND NOT EXISTS { (p)<-[:IN_PROFILE]-() }
+RETURN collect(elementId(p)) AS rows
 """
-"""Profile nodes with neither a document nor an identifier are nothing to any read."""
+
+# By element ID, in one list: a DELETE of what an UNWIND's rows match plans an Eager.
+DELETE_NODES: Final = "MATCH (n) WHERE elementId(n) IN $ids DELETE n"
+
+
+def drop_empty_profiles(runner: QueryRunner, operation: str, ids: Collection[str]) -> None:
+    """Delete the profile nodes of ``ids`` left with neither a document nor an identifier:
+    they are nothing to any read."""
+    if not ids:
+        return
+    empty = runner._collected(operation, EMPTY_PROFILES, ids=unique(ids))
+    if empty:
+        runner._write(operation, DELETE_NODES, ids=empty)
 
 
 class IdentifierQueries(QueryRunner):
@@ -102,10 +130,7 @@ class IdentifierQueries(QueryRunner):
         if not missing:
             return
         rows = self._collected("read identifiers", KNOWN_IDENTIFIERS, keys=unique(missing))
-        found: dict[str, Known] = {}
-        for row in rows:
-            found[str(row[0])] = BARE if row[1] is None else stored_identifier(row)
-        self._pending.know_identifiers(missing, found)
+        know_identifiers(self._pending, missing, rows)
 
     def upsert_identifiers(self, rows: Sequence[IdentifierRow]) -> None:
         self._pending.upsert_identifiers(rows)
@@ -144,7 +169,7 @@ class IdentifierQueries(QueryRunner):
             return
         self._send_pending()
         self._write("move_identifiers", _MOVE_IDENTIFIERS, **{"from": sources, "to": to_profile_id})
-        self._write("move_identifiers", DROP_EMPTY_PROFILES, ids=sources)
+        drop_empty_profiles(self, "move_identifiers", sources)
 
     def identifiers_of(self, profile_ids: Collection[str]) -> dict[str, list[StoredIdentifier]]:
         result: dict[str, list[StoredIdentifier]] = {}

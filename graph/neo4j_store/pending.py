@@ -77,6 +77,10 @@ class Pending:
     """Keys whose every stored edge is in ``base_edges``."""
     slots_known: set[Slot] = field(default_factory=set)
     """Slots whose stored edge (or its absence) is known though neither end's edges are."""
+    profile_links: dict[str, str] = field(default_factory=dict)
+    """Identifier key -> the element ID of its stored ``IN_PROFILE`` relationship."""
+    profile_nodes: dict[str, str | None] = field(default_factory=dict)
+    """Profile ID -> the element ID of its stored node (None: no node)."""
 
     # The writes.
     sightings: dict[str, IdentifierRow] = field(default_factory=dict)

@@ -11,7 +11,7 @@ import neo4j
 
 from graph.neo4j_store import flush
 from graph.neo4j_store.edges import EDGES_BY_SLOT, EDGES_OF
-from graph.neo4j_store.identifiers import DROP_EMPTY_PROFILES, KNOWN_IDENTIFIERS
+from graph.neo4j_store.identifiers import DELETE_NODES, EMPTY_PROFILES, KNOWN_IDENTIFIERS
 from graph.neo4j_store.logs import TOMBSTONED
 from graph.neo4j_store.observations import (
     BLOCK_MEMBERS,
@@ -69,8 +69,9 @@ HOT_QUERIES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
     "aliases touching": (ALIASES_TOUCHING, {"ids": [_ID]}),
     "profiles_by_identifier": (PROFILES_BY_IDENTIFIER, {"keys": _KEYS}),
     "profile_by_identifier": (PROFILE_BY_IDENTIFIER, {"key": _KEYS[0]}),
-    "put documents": (flush.PUT_DOCUMENTS, {"rows": [_PROFILE]}),
-    "ensure profiles": (flush.ENSURE_PROFILES, {"ids": [_ID + "-2"]}),
+    "create documents": (flush.CREATE_DOCUMENTS, {"rows": [_PROFILE]}),
+    "set documents": (flush.SET_DOCUMENTS, {"rows": [[_W + "element", _PROFILE]]}),
+    "create profiles": (flush.CREATE_PROFILES, {"ids": [_ID + "-2"]}),
     "create identifiers": (flush.CREATE_IDENTIFIERS, {"rows": [_identifier(_W + "1")]}),
     "create identifiers in profiles": (
         flush.CREATE_IDENTIFIERS_IN_PROFILES,
@@ -78,7 +79,7 @@ HOT_QUERIES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
     ),
     "create bare nodes": (flush.CREATE_BARE, {"rows": [[_W + "3", ["[]"], ["[]"]]]}),
     "update identifiers": (flush.UPDATE_IDENTIFIERS, {"rows": [_identifier(_W + "1")]}),
-    "unlink profiles": (flush.UNLINK_PROFILES, {"keys": [_W + "2"]}),
+    "unlink profiles": (flush.UNLINK_PROFILES, {"ids": [_W + "element"]}),
     "link profiles": (flush.LINK_PROFILES, {"rows": [[_W + "1", _ID]]}),
     "create edges": (flush.CREATE_EDGES, {"rows": [_EDGE]}),
     "update edges": (flush.UPDATE_EDGES, {"rows": [_EDGE]}),
@@ -93,7 +94,8 @@ HOT_QUERIES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
     "file in blocks": (flush.FILE_IN_BLOCKS, {"rows": [[_W + "b", [_W + "r"]]]}),
     "put aliases": (flush.PUT_ALIASES, {"rows": [[_ID + "-3", _ID]]}),
     "clear documents": (flush.CLEAR_DOCUMENTS, {"ids": [_ID]}),
-    "drop empty profiles": (DROP_EMPTY_PROFILES, {"ids": [_ID + "-2"]}),
+    "empty profiles": (EMPTY_PROFILES, {"ids": [_ID + "-2"]}),
+    "delete nodes": (DELETE_NODES, {"ids": [_W + "element"]}),
 }
 """Name -> (query, sample parameters)."""
 

@@ -17,10 +17,10 @@ Documents and aliases are kept in the transaction's ``Pending`` and written by
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from graph.neo4j_store.pending import DELETED
+from graph.neo4j_store.pending import DELETED, Pending
 from graph.neo4j_store.runner import QueryRunner, limit_of, unique
 from graph.records import ProfileRow
 from graph.rules import flatten_aliases
@@ -71,16 +71,32 @@ def profile_properties(row: ProfileRow) -> dict[str, Any]:
     return properties
 
 
+# Every node of the IDs (with its element ID), those without a document too.
 GET_PROFILES: Final = (
     """
 UNWIND $ids AS pid
 MATCH (p:Profile {id: pid})
 USING INDEX SEEK p:Profile(id)
-WHERE p.created_at IS NOT NULL
-RETURN collect(["""
+RETURN collect([elementId(p), """
     + PROFILE_FIELDS
     + "]) AS rows"
 )
+
+
+def know_profiles(
+    pending: Pending, asked: Collection[str], rows: Iterable[Any]
+) -> list[ProfileRow]:
+    """Record the nodes ``GET_PROFILES`` answered for ``asked``; the documents among them."""
+    nodes = pending.profile_nodes
+    for pid in asked:
+        nodes[pid] = None
+    documents: list[ProfileRow] = []
+    for row in rows:
+        nodes[str(row[1])] = str(row[0])
+        if row[2] is not None:
+            documents.append(profile_row(row[1:]))
+    return documents
+
 
 PROFILES_BY_IDENTIFIER: Final = (
     """
@@ -163,7 +179,7 @@ class ProfileQueries(QueryRunner):
         found: dict[str, ProfileRow] = {}
         if asked:
             rows = self._collected("get_profiles", GET_PROFILES, ids=asked)
-            found = {p.id: p for p in map(profile_row, rows)}
+            found = {p.id: p for p in know_profiles(self._pending, asked, rows)}
         for pid in profile_ids:
             document = documents.get(pid)
             if isinstance(document, ProfileRow):

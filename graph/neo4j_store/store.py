@@ -14,7 +14,10 @@ well).
 ``write`` and ``read`` are managed transactions (``execute_write``, ``execute_read``),
 which the driver retries on transient errors (deadlocks, leader switches, lost
 connections): ``work`` may run more than once, as the protocol allows. A write sends what
-the unit of work left pending (``Neo4jTransaction.send_pending``) before the commit.
+the unit of work left pending (``Neo4jTransaction.send_pending``) before the commit; it
+creates the nodes it read as absent, so when a concurrent writer created one of them first
+the commit fails on the uniqueness constraint and the unit of work is run again (a few
+times), on what is there now.
 Every session names the database.
 """
 
@@ -70,6 +73,8 @@ _INDEX_WAIT_SECONDS: Final = 300
 _SCHEMA_VERSION: Final = (
     "MERGE (m:Meta {name: 'schema_version'}) ON CREATE SET m.value = $version RETURN m.value"
 )
+
+_CONFLICT_RETRIES: Final = 3
 
 _warmed: set[tuple[str, str]] = set()
 _warmed_lock = threading.Lock()
@@ -135,14 +140,22 @@ class Neo4jStore:
             transaction.send_pending()
             return result
 
-        try:
-            with self._session() as session:
-                if mode == "write":
-                    return session.execute_write(unit)
-                return session.execute_read(unit)
-        except DRIVER_ERRORS as e:
-            during = f" in {progress.operation}" if progress.operation else ""
-            raise StoreError(f"{self._where}: {mode} failed{during}: {e}") from e
+        attempt = 0
+        while True:
+            try:
+                with self._session() as session:
+                    if mode == "write":
+                        return session.execute_write(unit)
+                    return session.execute_read(unit)
+            except neo4j.exceptions.ConstraintError as e:
+                # A writer that committed first created a node this one decided to create
+                # (both read it as absent): run the work again on what is there now.
+                attempt += 1
+                if attempt > _CONFLICT_RETRIES:
+                    raise StoreError(f"{self._where}: {mode} failed: {e}") from e
+            except DRIVER_ERRORS as e:
+                during = f" in {progress.operation}" if progress.operation else ""
+                raise StoreError(f"{self._where}: {mode} failed{during}: {e}") from e
 
     def write(self, work: Callable[[GraphTransaction], T]) -> T:
         return self._run("write", work)

@@ -17,7 +17,7 @@ from typing import Final
 
 from graph.neo4j_store.edges import EdgeQueries
 from graph.neo4j_store.flush import Flush
-from graph.neo4j_store.identifiers import DROP_EMPTY_PROFILES, IdentifierQueries
+from graph.neo4j_store.identifiers import IdentifierQueries, drop_empty_profiles
 from graph.neo4j_store.logs import LogQueries
 from graph.neo4j_store.observations import ObservationQueries
 from graph.neo4j_store.pending import Pending
@@ -130,9 +130,7 @@ class Neo4jTransaction(
         if records:
             self._write("erase_identifiers", _DELETE_RECORDS, ids=[str(r[0]) for r in records])
         record = self._single("erase_identifiers", _ERASE_IDENTIFIERS, keys=asked)
-        profiles = [str(p) for p in record["profiles"]]
-        if profiles:
-            self._write("erase_identifiers", DROP_EMPTY_PROFILES, ids=profiles)
+        drop_empty_profiles(self, "erase_identifiers", [str(p) for p in record["profiles"]])
         return {name: int(record[name]) for name in _ERASED}
 
     def counts(self) -> dict[str, int]:

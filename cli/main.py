@@ -54,6 +54,25 @@ def _parser() -> argparse.ArgumentParser:
         help="parse in a second process while this one ingests (default: on with two CPUs"
         " or more for files from 256 KiB)",
     )
+    load.add_argument(
+        "--initial",
+        action="store_true",
+        help="neo4j: a first load into an empty database, through neo4j-admin database"
+        " import (see docs/neo4j.md)",
+    )
+    load.add_argument(
+        "--import-with",
+        choices=("local", "docker"),
+        default="local",
+        help="with --initial: the local server's import tool (default) or the image's in"
+        " docker compose",
+    )
+    load.add_argument(
+        "--neo4j-dir",
+        type=Path,
+        default=Path(".neo4j-local"),
+        help="with --initial: the local server's directory",
+    )
 
     lookup = commands.add_parser("lookup", help="print the profile behind an identifier")
     lookup.add_argument("type")
@@ -124,6 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "upgrade-store":
             return _upgrade_store(settings)
+        if args.command == "load" and args.initial:
+            from cli.initial_load import initial_load
+
+            return initial_load(settings, args)
         service = build_service(settings)
     except ConfigurationError as e:
         print(f"idgraph: configuration: {e}", file=sys.stderr)

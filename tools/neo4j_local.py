@@ -474,6 +474,46 @@ def _free_port() -> int:
         return port
 
 
+# --------------------------------------------------------------------------- admin tool
+
+ADMIN_CLASS: Final = "org.neo4j.cli.AdminTool"
+_ADMIN_TIMEOUT: Final = 3600.0
+
+
+def run_admin(data_dir: Path, arguments: list[str]) -> str:
+    """Run ``neo4j-admin ARGUMENTS`` (the admin tool in the jars the server is built from)
+    on the Neo4j home ``data_dir``, which no server may be running on; its output. Raises
+    ``LocalNeo4jError`` with the end of the output when it fails."""
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    build()
+    heap = os.environ.get("NEO4J_LOCAL_HEAP", HEAP)
+    command = [_java(), f"-Xmx{heap}", *DEFAULT_JVM_OPTIONS, "-cp", _classpath()]
+    command += [ADMIN_CLASS, *arguments]
+    environment = {**os.environ, "NEO4J_HOME": str(data_dir)}
+    try:
+        done = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=_ADMIN_TIMEOUT,
+            check=False,
+            env=environment,
+            cwd=data_dir,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise LocalNeo4jError(f"neo4j-admin {' '.join(arguments[:3])} failed: {e}") from e
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise LocalNeo4jError(
+            f"neo4j-admin {' '.join(arguments[:3])} failed (exit {done.returncode}):\n"
+            + _tail(output)
+        )
+    return output
+
+
 # --------------------------------------------------------------------------- stop / status
 
 

@@ -24,7 +24,7 @@ from graph.records import AuditRow, ChangeRow
 
 CHANGES_COUNTER: Final = "changes"
 AUDIT_COUNTER: Final = "audit"
-_USER_META_PREFIX: Final = "user."
+USER_META_PREFIX: Final = "user."
 
 _APPEND_CHANGES: Final = """
 MERGE (c:Counter {name: $counter})
@@ -144,8 +144,8 @@ class LogQueries(QueryRunner):
         return {str(h) for h in rows}
 
     def get_meta(self, name: str) -> str | None:
-        rows = self._read("get_meta", _GET_META, name=_USER_META_PREFIX + name)
+        rows = self._read("get_meta", _GET_META, name=USER_META_PREFIX + name)
         return None if not rows or rows[0][0] is None else str(rows[0][0])
 
     def set_meta(self, name: str, value: str) -> None:
-        self._write("set_meta", _SET_META, name=_USER_META_PREFIX + name, value=value)
+        self._write("set_meta", _SET_META, name=USER_META_PREFIX + name, value=value)

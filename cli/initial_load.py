@@ -32,6 +32,7 @@ from graph.embedded import DATABASE_FILE
 from graph.embedded.dump import open_dump
 from graph.neo4j_store import shared_driver
 from graph.neo4j_store.bulk_import import ImportFiles, write_import_files
+from graph.neo4j_store.driver import DRIVER_ERRORS
 from graph.store import StoreError
 from identity.settings import Settings
 
@@ -108,7 +109,7 @@ def _refuse_unless_empty(settings: Settings, uri: str) -> None:
     driver = shared_driver(uri, settings.neo4j_user, settings.neo4j_password)
     try:
         records = driver.execute_query(_HAS_DATA, database_=settings.neo4j_database).records
-    except Exception as e:  # the driver's errors: the database cannot be asked
+    except DRIVER_ERRORS as e:
         raise StoreError(f"neo4j store {uri}: cannot tell whether it is empty: {e}") from e
     if records and records[0]["has_data"]:
         raise InitialLoadRefused(

@@ -217,7 +217,10 @@ def _facts_by_key(facts: Iterable[FactRow]) -> dict[str, list[FactRow]]:
 def _write_profiles(out: _Writer, dump: Dump, referenced: set[str]) -> None:
     """Profiles with their readable properties: one column per property any of them has."""
     documents = [profile_properties(row) for row in dump.profiles()]
-    extra = sorted({name for d in documents for name in d} - set(DOCUMENT_FIELDS))
+    # A header names a column NAME:TYPE: a property whose name holds a colon (a purpose
+    # spelt so) stays in the document only.
+    names = {name for d in documents for name in d if ":" not in name}
+    extra = sorted(names - set(DOCUMENT_FIELDS))
     written = {d["id"] for d in documents}
     header = ["id:ID(Profile)", *DOCUMENT_FIELDS[1:], *extra]
 

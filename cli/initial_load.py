@@ -23,6 +23,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Final
 
@@ -34,10 +35,12 @@ from graph.neo4j_store import shared_driver
 from graph.neo4j_store.bulk_import import ImportFiles, write_import_files
 from graph.neo4j_store.driver import DRIVER_ERRORS
 from graph.store import StoreError
+from identity.service import IdentityService
 from identity.settings import Settings
 
 IMPORT_DIR: Final = "neo4j-import"
 CONTAINER_IMPORT_DIR: Final = Path("/import")
+START_TIMEOUT: Final = 180.0
 _HAS_DATA: Final = "MATCH (n) WHERE NOT n:Meta RETURN count(n) > 0 AS has_data"
 
 
@@ -65,7 +68,7 @@ def initial_load(settings: Settings, args: argparse.Namespace) -> int:
     except InitialLoadRefused as e:
         print(f"idgraph load --initial: {e}", file=sys.stderr)
         return 2
-    service = build_service(settings.with_overrides(neo4j_uri=uri))
+    service = _open_when_up(settings.with_overrides(neo4j_uri=uri))
     try:
         counts = service.counts()
     finally:
@@ -75,6 +78,19 @@ def initial_load(settings: Settings, args: argparse.Namespace) -> int:
         f" links, {counts['profiles']:,} profiles"
     )
     return 0
+
+
+def _open_when_up(settings: Settings) -> IdentityService:
+    """The service on the imported database, once the server answers (a container that was
+    just started takes a while)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            return build_service(settings)
+        except StoreError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(2)
 
 
 def _resolve_and_write(

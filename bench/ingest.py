@@ -1,7 +1,7 @@
 """Ingest benchmark: normalization alone beside full ingest, in one run.
 
     python -m bench.ingest [--people 5000] [--store embedded|neo4j] [--batch-size 10000]
-                           [--parse-worker | --no-parse-worker] [--no-warm-up]
+                           [--parse-worker | --no-parse-worker] [--warm-up LOADS]
 
 Both figures come from the same generated observations in the same process:
 
@@ -18,9 +18,9 @@ Both run with Python's garbage collector set as ``idgraph load`` sets it
 
 With ``--store neo4j`` the same observations are also ingested into an embedded store in
 the same run, and the Neo4j rate is given as a share of that one. The Neo4j server is
-warmed first (unless ``--no-warm-up``): the same world is loaded once and the database
-emptied again, so the timed load meets a server whose code is compiled and whose plans
-are cached, as a long-running server is.
+warmed first: the same world is loaded ``--warm-up`` times (2 by default, 0 for a cold
+server), the database emptied after each, so the timed load meets a server whose code is
+compiled and whose plans are cached, as a long-running server is.
 
 Beside the wall-clock rates it prints where the full ingest's time went: CPU time of this
 Python process (resolver, driver), of the parse worker and, for a local Neo4j started for
@@ -119,9 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--warm-up",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="Neo4j: load the world once and empty the database before the timed load",
+        type=int,
+        default=2,
+        metavar="LOADS",
+        help="Neo4j: load the world this many times (emptied after each) before the timed"
+        " load; default 2",
     )
     add_store_options(parser)
     args = parser.parse_args(argv)
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         with bench_service(embedded_args) as (service, _), batch_collector():
             embedded = run(service, raw, args.batch_size, args.parse_worker)
     with bench_service(args) as (service, _), batch_collector():
-        if args.store == "neo4j" and args.warm_up:
+        for _ in range(args.warm_up if args.store == "neo4j" else 0):
             run(service, raw, args.batch_size, args.parse_worker)
             empty_neo4j(service.settings)
         figures = run(service, raw, args.batch_size, args.parse_worker)
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             f"embedded, same run   : {embedded['ingest_per_s']:10,.0f} observations/s;"
             f" Neo4j {figures['ingest_per_s'] / embedded['ingest_per_s']:.2f} of it"
             + (
-                " (server warmed by one load of the same world, emptied after)"
+                f" (server warmed by {args.warm_up} loads of the same world, emptied after each)"
                 if args.warm_up
                 else " (cold server)"
             )

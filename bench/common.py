@@ -99,14 +99,19 @@ def open_service(args: argparse.Namespace, data_dir: Path, uri: str | None) -> I
     settings = bench_settings(args, data_dir, uri)
     service = build_service(settings)
     if args.store == "neo4j":
-        from graph.neo4j_store import shared_driver
-
-        driver = shared_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
-        with driver.session(database=settings.neo4j_database) as session:
-            session.run(
-                "MATCH (n) WHERE NOT n:Meta CALL (n) { DETACH DELETE n } IN TRANSACTIONS"
-            ).consume()
+        empty_neo4j(settings)
     return service
+
+
+def empty_neo4j(settings: Settings) -> None:
+    """Delete everything but the settings kept with the data (the version, the ID key)."""
+    from graph.neo4j_store import shared_driver
+
+    driver = shared_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+    with driver.session(database=settings.neo4j_database) as session:
+        session.run(
+            "MATCH (n) WHERE NOT n:Meta CALL (n) { DETACH DELETE n } IN TRANSACTIONS"
+        ).consume()
 
 
 def timed(work: Callable[[], object]) -> float:

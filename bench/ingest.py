@@ -1,7 +1,7 @@
 """Ingest benchmark: normalization alone beside full ingest, in one run.
 
     python -m bench.ingest [--people 5000] [--store embedded|neo4j] [--batch-size 10000]
-                           [--parse-worker | --no-parse-worker]
+                           [--parse-worker | --no-parse-worker] [--warm-up LOADS]
 
 Both figures come from the same generated observations in the same process:
 
@@ -15,6 +15,12 @@ Both figures come from the same generated observations in the same process:
 
 Both run with Python's garbage collector set as ``idgraph load`` sets it
 (``cli.garbage_collection``).
+
+With ``--store neo4j`` the same observations are also ingested into an embedded store in
+the same run, and the Neo4j rate is given as a share of that one. The Neo4j server is
+warmed first: the same world is loaded ``--warm-up`` times (2 by default, 0 for a cold
+server), the database emptied after each, so the timed load meets a server whose code is
+compiled and whose plans are cached, as a long-running server is.
 
 Beside the wall-clock rates it prints where the full ingest's time went: CPU time of this
 Python process (resolver, driver), of the parse worker and, for a local Neo4j started for
@@ -37,6 +43,7 @@ from bench.common import (
     add_store_options,
     bench_service,
     cpu_seconds,
+    empty_neo4j,
     timed,
 )
 from bench.generate import generate
@@ -111,10 +118,26 @@ def main(argv: list[str] | None = None) -> int:
         action=argparse.BooleanOptionalAction,
         help="parse in a worker process (default: as idgraph load decides)",
     )
+    parser.add_argument(
+        "--warm-up",
+        type=int,
+        default=2,
+        metavar="LOADS",
+        help="Neo4j: load the world this many times (emptied after each) before the timed"
+        " load; default 2",
+    )
     add_store_options(parser)
     args = parser.parse_args(argv)
     raw, _ = generate(args.people, seed=11)
+    embedded: dict[str, float] | None = None
+    if args.store == "neo4j":
+        embedded_args = argparse.Namespace(**{**vars(args), "store": "embedded", "data_dir": None})
+        with bench_service(embedded_args) as (service, _), batch_collector():
+            embedded = run(service, raw, args.batch_size, args.parse_worker)
     with bench_service(args) as (service, _), batch_collector():
+        for _ in range(args.warm_up if args.store == "neo4j" else 0):
+            run(service, raw, args.batch_size, args.parse_worker)
+            empty_neo4j(service.settings)
         figures = run(service, raw, args.batch_size, args.parse_worker)
         counts = service.counts()
     ratio = figures["ingest_per_s"] / figures["normalize_per_s"]
@@ -148,6 +171,16 @@ def main(argv: list[str] | None = None) -> int:
         f"stored: {counts['identifiers']:,} identifiers, {counts['edges']:,} edges,"
         f" {counts['profiles']:,} profiles"
     )
+    if embedded is not None:
+        print(
+            f"embedded, same run   : {embedded['ingest_per_s']:10,.0f} observations/s;"
+            f" Neo4j {figures['ingest_per_s'] / embedded['ingest_per_s']:.2f} of it"
+            + (
+                f" (server warmed by {args.warm_up} loads of the same world, emptied after each)"
+                if args.warm_up
+                else " (cold server)"
+            )
+        )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The ``idgraph`` command: load, lookup, export, check, erase, keys, serve, neo4j-local.
+"""The ``idgraph`` command: load, lookup, export, check, erase, keys, serve, neo4j-local,
+upgrade-store.
 
 Exit codes: 0 success, 1 something was not found or a check failed, 2 bad usage or
 configuration, 3 the store failed, 141 the output's reader closed the pipe.
@@ -66,6 +67,25 @@ def argument_parser() -> argparse.ArgumentParser:
         help="parse in a second process while this one ingests (default: on with two CPUs"
         " or more for files from 256 KiB)",
     )
+    load.add_argument(
+        "--initial",
+        action="store_true",
+        help="neo4j: a first load into an empty database, through neo4j-admin database"
+        " import (see docs/neo4j.md)",
+    )
+    load.add_argument(
+        "--import-with",
+        choices=("local", "docker"),
+        default="local",
+        help="with --initial: the local server's import tool (default) or the image's in"
+        " docker compose",
+    )
+    load.add_argument(
+        "--neo4j-dir",
+        type=Path,
+        default=Path(".neo4j-local"),
+        help="with --initial: the local server's directory",
+    )
 
     lookup = commands.add_parser("lookup", help="print the profile behind an identifier")
     lookup.add_argument("type")
@@ -111,6 +131,12 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
 
+    commands.add_parser(
+        "upgrade-store",
+        help="upgrade a store written by an earlier idgraph in place (Neo4j; the embedded"
+        " store upgrades itself when opened)",
+    )
+
     local = commands.add_parser("neo4j-local", help="build, start or stop the local Neo4j")
     local.add_argument("action", choices=("start", "stop", "status"))
     local.add_argument("--neo4j-dir", type=Path, default=Path(".neo4j-local"))
@@ -143,6 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return neo4j_local.main(forwarded)
     try:
         settings = command_settings(args)
+        if args.command == "upgrade-store":
+            return _upgrade_store(settings)
+        if args.command == "load" and args.initial:
+            from cli.initial_load import initial_load
+
+            return initial_load(settings, args)
         service = build_service(settings)
     except ConfigurationError as e:
         print(f"idgraph: configuration: {e}", file=sys.stderr)
@@ -165,6 +197,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     finally:
         service.store.close()
+
+
+def _upgrade_store(settings: Settings) -> int:
+    if settings.store != "neo4j":
+        build_service(settings).store.close()
+        print(f"the {settings.store} store is up to date (it upgrades itself when opened)")
+        return 0
+    from graph.neo4j_store.upgrade import upgrade
+
+    upgraded = upgrade(
+        settings.neo4j_uri,
+        settings.neo4j_user,
+        settings.neo4j_password,
+        settings.neo4j_database,
+        say=print,
+    )
+    print("upgraded" if upgraded else "the neo4j store is up to date")
+    return 0
 
 
 def _load(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:

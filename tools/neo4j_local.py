@@ -28,9 +28,17 @@ keeps it as ``target/neo4j-local.jsa``, and later starts map it
 (``-XX:SharedArchiveFile``), which shortens their start-up. A rebuild drops
 the archive. ``NEO4J_LOCAL_CDS=0`` turns this off.
 
+Memory, as Neo4j's operations manual asks of a server: a fixed heap (``-Xms`` equal to
+``-Xmx``, ``HEAP`` by default, ``NEO4J_LOCAL_HEAP`` to change it), so the JVM never
+stops to grow it, and a page cache sized to the store when the server starts (the store
+files and half again for growth, at least ``MIN_PAGE_CACHE``), so the graph is read from
+memory once it has been read once; the server reloads what it last held in its page cache
+at start (Neo4j's page-cache warm-up). docker-compose.yml starts the image with the same
+heap.
+
 Environment: ``JAVA_HOME`` (else ``java`` on PATH) picks the JVM (17 or 21);
-``NEO4J_LOCAL_JAVA_OPTS`` adds JVM options after the defaults (so ``-Xmx2g`` there
-wins over the default heap); ``NEO4J_LOCAL_CDS=0`` disables the archive.
+``NEO4J_LOCAL_HEAP`` the heap (``2g``); ``NEO4J_LOCAL_JAVA_OPTS`` adds JVM options after
+the defaults (they win over them); ``NEO4J_LOCAL_CDS=0`` disables the archive.
 """
 
 from __future__ import annotations
@@ -71,9 +79,12 @@ CDS_ARCHIVE_NAME: Final = "neo4j-local.jsa"
 # What Neo4j's own launcher passes on Java 17, less what only matters for big
 # production heaps. Without the --add-opens the page cache falls back to a slower
 # mode and debug.log fills with "Incorrect file descriptor" warnings.
+HEAP: Final = "2g"
+MIN_PAGE_CACHE: Final = 256 * 2**20
+STORE_DIR: Final = Path("data") / "databases" / "neo4j"
+"""The default database's store files, under the data directory."""
+
 DEFAULT_JVM_OPTIONS: Final[tuple[str, ...]] = (
-    "-Xms256m",
-    "-Xmx1g",
     "-XX:+UseG1GC",
     "-XX:-OmitStackTraceInFastThrow",
     "-XX:+DisableExplicitGC",
@@ -305,8 +316,11 @@ def _launch(
         else:  # written when this server exits cleanly; stop() adopts it
             cds_dump = archive.with_name(f"{archive.name}.{os.getpid()}-{time.time_ns()}.tmp")
             cds_options = [f"-XX:ArchiveClassesAtExit={cds_dump}", _CDS_LOGGING]
+    heap = os.environ.get("NEO4J_LOCAL_HEAP", HEAP)
     command = [
         java,
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
         *DEFAULT_JVM_OPTIONS,
         *cds_options,
         f"-XX:ErrorFile={data_dir / 'hs_err_pid%p.log'}",  # not into the caller's cwd
@@ -318,6 +332,8 @@ def _launch(
         str(data_dir),
         "--port",
         str(chosen),
+        "--pagecache",
+        str(page_cache_size(data_dir)),
     ]
     log_file = data_dir / LOG_FILE
     if log_file.exists():
@@ -337,6 +353,13 @@ def _launch(
     if ready != server:
         _write_state(ready, cds_dump)
     return ready
+
+
+def page_cache_size(data_dir: Path) -> int:
+    """Bytes of page cache for the store in ``data_dir``: its files and half again."""
+    store = data_dir / STORE_DIR
+    size = sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) if store.is_dir() else 0
+    return max(MIN_PAGE_CACHE, size + size // 2)
 
 
 def _recorded_server(data_dir: Path, timeout: float) -> LocalNeo4j | None:
@@ -449,6 +472,46 @@ def _free_port() -> int:
         s.bind((HOST, 0))
         port: int = s.getsockname()[1]
         return port
+
+
+# --------------------------------------------------------------------------- admin tool
+
+ADMIN_CLASS: Final = "org.neo4j.cli.AdminTool"
+_ADMIN_TIMEOUT: Final = 3600.0
+
+
+def run_admin(data_dir: Path, arguments: list[str]) -> str:
+    """Run ``neo4j-admin ARGUMENTS`` (the admin tool in the jars the server is built from)
+    on the Neo4j home ``data_dir``, which no server may be running on; its output. Raises
+    ``LocalNeo4jError`` with the end of the output when it fails."""
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    build()
+    heap = os.environ.get("NEO4J_LOCAL_HEAP", HEAP)
+    command = [_java(), f"-Xmx{heap}", *DEFAULT_JVM_OPTIONS, "-cp", _classpath()]
+    command += [ADMIN_CLASS, *arguments]
+    environment = {**os.environ, "NEO4J_HOME": str(data_dir)}
+    try:
+        done = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=_ADMIN_TIMEOUT,
+            check=False,
+            env=environment,
+            cwd=data_dir,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise LocalNeo4jError(f"neo4j-admin {' '.join(arguments[:3])} failed: {e}") from e
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise LocalNeo4jError(
+            f"neo4j-admin {' '.join(arguments[:3])} failed (exit {done.returncode}):\n"
+            + _tail(output)
+        )
+    return output
 
 
 # --------------------------------------------------------------------------- stop / status

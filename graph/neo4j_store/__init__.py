@@ -1,27 +1,32 @@
 """The Neo4j store: the production ``GraphStore``, through the official ``neo4j`` driver.
 
-Graph model (labels, relationship types and property names are constants of the
-queries; every value travels as a ``$parameter``, never inside the Cypher text), each part
-described, with its queries beside the methods that run them, in a module of its own:
+The graph is one a Neo4j user can read (``docs/neo4j.md`` has it with example Cypher).
+Labels, relationship types and property names are constants of the queries; every value
+travels as a ``$parameter``, never inside the Cypher text. Each part is described, with
+its queries beside the methods that run them, in a module of its own:
 
-- ``identifiers``: ``(:Identifier {key, ...})``, key ``type:value``, with its profile ID;
-- ``edges``: ``(:Identifier)-[:LINK {matcher, rule, ...}]->(:Identifier)``, and the
-  ``:Placeholder`` label of an edge end that was never upserted;
-- ``observations``: ``(:Fact)``, ``(:Consent)``, ``(:PersonRecord)`` and the blocking
-  index ``(:Block)-[:HOLDS]->(:PersonRecord)``;
-- ``profiles``: ``(:Profile)`` documents and ``(:Alias)`` IDs;
+- ``identifiers``: ``(:Identifier {key, type, value, ...})`` and
+  ``(:Identifier)-[:IN_PROFILE]->(:Profile)``;
+- ``edges``: ``(:Identifier)-[:LINK {matcher, rule, weight, status, reason, ...}]->
+  (:Identifier)``;
+- ``observations``: facts (list properties of the identifier), ``(:Consent)``,
+  ``(:PersonRecord)`` and the blocking index ``(:Block {key, members})``;
+- ``profiles``: ``(:Profile)`` with its document, golden attributes and consent per
+  purpose as properties, and ``(:Alias)`` IDs;
 - ``logs``: ``(:Change)``, ``(:Audit)``, their ``(:Counter)``, ``(:Tombstone)``, ``(:Meta)``;
+- ``pending`` and ``flush``: a unit of work's writes kept in Python, merged into its reads,
+  and sent at its end in a few ``UNWIND`` queries (write once);
 - ``transaction``: ``Neo4jTransaction`` made of those, with the erase cascade and counts;
-- ``store``: ``Neo4jStore``, its start-up (constraints, indexes, schema version) and its
-  managed transactions; ``driver``: the driver shared per process.
+- ``plans``: the hot queries, planned at start-up and checked for their plans;
+- ``store``: ``Neo4jStore``, its start-up (version, constraints, indexes, plans), its
+  managed transactions and the lookup's point read; ``driver``: the driver shared per
+  process; ``upgrade``: the upgrade in place from the model of schema version 1;
+  ``bulk_import``: the files ``neo4j-admin database import`` loads a new database from.
 
-Every operation of ``Neo4jTransaction`` runs a fixed number of queries (nearly always
-one), whatever the batch size: writes are ``UNWIND $rows AS r ...``. The merges a store
-must do in its own queries follow ``graph.rules``.
-
-Index hints: queries that start from identifier keys and expand over ``LINK`` say
-``USING INDEX i:Identifier(key)``: the cost planner would otherwise cache, from the first
-nearly empty batch of a load, plans that start from the far end of the pattern.
+Index hints: queries that start from keys or IDs say ``USING INDEX SEEK``: planned while
+the database is nearly empty (the first batch of a load), the cost planner would otherwise
+cache a plan that scans the index or starts from the far end of the pattern, and keep it
+for later, fuller batches (``USING INDEX`` still allows a scan).
 
 Errors of the driver or the server become ``StoreError`` naming the store, the URI, the
 database and the operation (and the method of the transaction that failed); the driver's

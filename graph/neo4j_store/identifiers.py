@@ -1,22 +1,33 @@
-"""Identifiers: ``(:Identifier {key, type, value, profile_id, first_seen, last_seen, count,
-generic})``, the profile they belong to, and their generic mark."""
+"""Identifiers: ``(:Identifier {key, type, value, first_seen, last_seen, count, generic,
+facts, fact_keys})`` and ``(:Identifier)-[:IN_PROFILE]->(:Profile {id})``, the profile
+each belongs to.
+
+An ``Identifier`` node without a ``type`` is *bare*: the end of edges (or the holder of
+facts) whose identifier was never upserted. The protocol keeps edges and facts apart from
+identifiers; every read of identifiers leaves bare nodes out, an upsert fills one in.
+
+Upserts, profile assignments and generic marks are kept in the transaction's ``Pending``
+and written by ``graph.neo4j_store.flush``; the reads answer from the server's rows merged
+with them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
+from graph.neo4j_store.pending import BARE, Known, Pending
 from graph.neo4j_store.runner import QueryRunner, limit_of, unique
 from graph.records import IdentifierRow, StoredIdentifier
 
-_IDENTIFIER_FIELDS: Final = (
-    "i.key, i.type, i.value, i.profile_id, i.first_seen, i.last_seen, i.count,"
-    " coalesce(i.generic, '')"
+IDENTIFIER_FIELDS: Final = (
+    "i.key, i.type, i.value, p.id, i.first_seen, i.last_seen, i.count, coalesce(i.generic, '')"
 )
+"""With ``p`` the identifier's profile (an ``OPTIONAL MATCH``)."""
 
 
-def _identifier(values: Sequence[Any]) -> StoredIdentifier:
-    """From ``_IDENTIFIER_FIELDS``, with the Python types of the embedded store."""
+def stored_identifier(values: Sequence[Any]) -> StoredIdentifier:
+    """From ``IDENTIFIER_FIELDS``, with the Python types of the embedded store."""
     key, kind, value, profile_id, first_seen, last_seen, count, generic = values
     return StoredIdentifier(
         str(key),
@@ -30,144 +41,151 @@ def _identifier(values: Sequence[Any]) -> StoredIdentifier:
     )
 
 
-# ``merge_identifier_sightings`` of graph.rules. The bulk writes of ingest take their rows
-# as lists, not maps: the driver packs the values only, not every field name again for
-# every row. The first WITH names the fields.
-_UPSERT_IDENTIFIERS: Final = """
-UNWIND $rows AS row
-WITH {key: row[0], type: row[1], value: row[2], first_seen: row[3], last_seen: row[4],
-      count: row[5]} AS r
-MERGE (i:Identifier {key: r.key})
-SET i.type = coalesce(i.type, r.type),
-    i.value = coalesce(i.value, r.value),
-    i.first_seen = CASE WHEN i.first_seen IS NULL OR r.first_seen < i.first_seen
-                        THEN r.first_seen ELSE i.first_seen END,
-    i.last_seen = CASE WHEN i.last_seen IS NULL OR r.last_seen > i.last_seen
-                       THEN r.last_seen ELSE i.last_seen END,
-    i.count = coalesce(i.count, 0) + r.count
-REMOVE i:Placeholder
-"""
-
-_SET_GENERIC: Final = """
-UNWIND $rows AS r
-MATCH (i:Identifier {key: r.key})
-WHERE NOT i:Placeholder
-SET i.generic = r.reason
-"""
-
-_GET_IDENTIFIERS: Final = (
+# Every node of the keys, bare ones with a null type, with the element IDs of its profile
+# link and profile (what the flush deletes or writes by ID).
+KNOWN_IDENTIFIERS: Final = (
     """
 UNWIND $keys AS k
 MATCH (i:Identifier {key: k})
-WHERE NOT i:Placeholder
+USING INDEX SEEK i:Identifier(key)
+OPTIONAL MATCH (i)-[r:IN_PROFILE]->(p:Profile)
 RETURN collect(["""
-    + _IDENTIFIER_FIELDS
-    + "]) AS rows"
+    + IDENTIFIER_FIELDS
+    + ", elementId(r), elementId(p)]) AS rows"
 )
 
-_PROFILE_IDS: Final = """
-UNWIND $keys AS k
-MATCH (i:Identifier {key: k})
-WHERE NOT i:Placeholder
-RETURN collect([i.key, i.profile_id]) AS rows
-"""
 
-_ASSIGN_PROFILE: Final = """
-UNWIND $rows AS r
-MATCH (i:Identifier {key: r.key})
-WHERE NOT i:Placeholder
-SET i.profile_id = r.profile_id
-"""
+def know_identifiers(pending: Pending, asked: Collection[str], rows: Iterable[Any]) -> None:
+    """Record what ``KNOWN_IDENTIFIERS`` answered for ``asked``."""
+    found: dict[str, Known] = {}
+    for row in rows:
+        key = str(row[0])
+        if row[1] is None:
+            found[key] = BARE
+            continue
+        identifier = found[key] = stored_identifier(row[:8])
+        if identifier.profile_id is not None:
+            pending.profile_links[key] = str(row[8])
+            pending.profile_nodes[identifier.profile_id] = str(row[9])
+    pending.know_identifiers(asked, found)
 
-_MOVE_IDENTIFIERS: Final = """
-UNWIND $from AS pid
-MATCH (i:Identifier {profile_id: pid})
-SET i.profile_id = $to
-"""
 
 _IDENTIFIERS_OF: Final = (
     """
 UNWIND $ids AS pid
-MATCH (i:Identifier {profile_id: pid})
+MATCH (p:Profile {id: pid})<-[:IN_PROFILE]-(i:Identifier)
+USING INDEX SEEK p:Profile(id)
 RETURN collect(["""
-    + _IDENTIFIER_FIELDS
+    + IDENTIFIER_FIELDS
     + "]) AS rows"
 )
 
 _IDENTIFIER_PAGE: Final = (
     """
 MATCH (i:Identifier)
-WHERE i.key > $after AND NOT i:Placeholder
+WHERE i.key > $after AND i.type IS NOT NULL
 WITH i
 ORDER BY i.key
 LIMIT $limit
+OPTIONAL MATCH (i)-[:IN_PROFILE]->(p:Profile)
 RETURN """
-    + _IDENTIFIER_FIELDS
+    + IDENTIFIER_FIELDS
 )
+
+# Moving whole profiles (a steward's merge): not the ingest path, which assigns keys.
+_MOVE_IDENTIFIERS: Final = """
+MERGE (to:Profile {id: $to})
+WITH to
+UNWIND $from AS pid
+MATCH (:Profile {id: pid})<-[r:IN_PROFILE]-(i:Identifier)
+DELETE r
+CREATE (i)-[:IN_PROFILE]->(to)
+"""
+
+EMPTY_PROFILES: Final = """
+MATCH (p:Profile)
+USING INDEX SEEK p:Profile(id)
+WHERE p.id IN $ids AND p.created_at IS NULL AND NOT EXISTS { (p)<-[:IN_PROFILE]-() }
+RETURN collect(elementId(p)) AS rows
+"""
+
+# By element ID, in one list: a DELETE of what an UNWIND's rows match plans an Eager.
+DELETE_NODES: Final = "MATCH (n) WHERE elementId(n) IN $ids DELETE n"
+
+
+def drop_empty_profiles(runner: QueryRunner, operation: str, ids: Collection[str]) -> None:
+    """Delete the profile nodes of ``ids`` left with neither a document nor an identifier:
+    they are nothing to any read."""
+    if not ids:
+        return
+    empty = runner._collected(operation, EMPTY_PROFILES, ids=unique(ids))
+    if empty:
+        runner._write(operation, DELETE_NODES, ids=empty)
 
 
 class IdentifierQueries(QueryRunner):
-    def upsert_identifiers(self, rows: Sequence[IdentifierRow]) -> None:
-        if not rows:
+    def _known_identifiers(self, keys: Collection[str]) -> None:
+        """Read the server's rows of the keys this transaction does not know yet."""
+        missing = self._pending.unknown_identifiers(keys)
+        if not missing:
             return
-        self._write(
-            "upsert_identifiers",
-            _UPSERT_IDENTIFIERS,
-            rows=[
-                [r.key, r.type, r.value, r.first_seen, r.last_seen, int(r.sightings)] for r in rows
-            ],
-        )
+        rows = self._collected("read identifiers", KNOWN_IDENTIFIERS, keys=unique(missing))
+        know_identifiers(self._pending, missing, rows)
+
+    def upsert_identifiers(self, rows: Sequence[IdentifierRow]) -> None:
+        self._pending.upsert_identifiers(rows)
 
     def set_generic(self, reasons: Mapping[str, str]) -> None:
         if not reasons:
             return
-        self._write(
-            "set_generic",
-            _SET_GENERIC,
-            rows=[{"key": key, "reason": reason} for key, reason in reasons.items()],
-        )
+        self._known_identifiers(reasons.keys())
+        pending = self._pending
+        for key, reason in reasons.items():
+            if pending.exists(key):
+                pending.generic[key] = reason
 
     def get_identifiers(self, keys: Collection[str]) -> dict[str, StoredIdentifier]:
         if not keys:
             return {}
-        rows = self._collected("get_identifiers", _GET_IDENTIFIERS, keys=unique(keys))
-        found = sorted((_identifier(row) for row in rows), key=lambda i: i.key)
-        return {i.key: i for i in found}
+        self._known_identifiers(keys)
+        found = (self._pending.identifier(k) for k in unique(keys))
+        return {i.key: i for i in found if i is not None}
 
     def profile_ids(self, keys: Collection[str]) -> dict[str, str | None]:
-        if not keys:
-            return {}
-        rows = self._collected("profile_ids", _PROFILE_IDS, keys=unique(keys))
-        return {str(key): None if pid is None else str(pid) for key, pid in rows}
+        return {k: i.profile_id for k, i in self.get_identifiers(keys).items()}
 
     def assign_profile(self, assignments: Mapping[str, str]) -> None:
         if not assignments:
             return
-        self._write(
-            "assign_profile",
-            _ASSIGN_PROFILE,
-            rows=[{"key": key, "profile_id": pid} for key, pid in assignments.items()],
-        )
+        self._known_identifiers(assignments.keys())
+        pending = self._pending
+        for key, pid in assignments.items():
+            if pending.exists(key):
+                pending.profiles_of[key] = pid
 
     def move_identifiers(self, from_profile_ids: Collection[str], to_profile_id: str) -> None:
         sources = [pid for pid in unique(from_profile_ids) if pid != to_profile_id]
         if not sources:
             return
+        self._send_pending()
         self._write("move_identifiers", _MOVE_IDENTIFIERS, **{"from": sources, "to": to_profile_id})
+        drop_empty_profiles(self, "move_identifiers", sources)
 
     def identifiers_of(self, profile_ids: Collection[str]) -> dict[str, list[StoredIdentifier]]:
         result: dict[str, list[StoredIdentifier]] = {}
         if not profile_ids:
             return result
+        self._send_pending()
         rows = self._collected("identifiers_of", _IDENTIFIERS_OF, ids=unique(profile_ids))
         for identifier in sorted(
-            (_identifier(row) for row in rows), key=lambda i: (i.profile_id or "", i.key)
+            (stored_identifier(row) for row in rows), key=lambda i: (i.profile_id or "", i.key)
         ):
             result.setdefault(identifier.profile_id or "", []).append(identifier)
         return result
 
     def identifier_page(self, after: str | None, limit: int) -> list[StoredIdentifier]:
+        self._send_pending()
         rows = self._read(
             "identifier_page", _IDENTIFIER_PAGE, after=after or "", limit=limit_of(limit)
         )
-        return [_identifier(row) for row in rows]
+        return [stored_identifier(row) for row in rows]

@@ -9,7 +9,9 @@
 
 Positions come from the counter node, incremented inside the transaction: it is
 write-locked until commit, so positions are monotonic in commit order, and a rolled-back
-transaction gives its positions back (no gaps).
+transaction gives its positions back (no gaps). Only a transaction that appends events
+takes the lock, and it takes it last: what the transaction has pending is written first,
+so the counter is held for one statement and the commit, not for a batch's writes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from graph.records import AuditRow, ChangeRow
 
 CHANGES_COUNTER: Final = "changes"
 AUDIT_COUNTER: Final = "audit"
-_USER_META_PREFIX: Final = "user."
+USER_META_PREFIX: Final = "user."
 
 _APPEND_CHANGES: Final = """
 MERGE (c:Counter {name: $counter})
@@ -38,6 +40,7 @@ RETURN base
 
 _CHANGES_AFTER: Final = """
 MATCH (c:Change)
+USING INDEX SEEK c:Change(position)
 WHERE c.position > $after
 RETURN c.position, c.kind, c.profile_id, c.at, c.detail
 ORDER BY c.position
@@ -57,6 +60,7 @@ RETURN base
 
 _AUDIT_AFTER: Final = """
 MATCH (a:Audit)
+USING INDEX SEEK a:Audit(position)
 WHERE a.position > $after
 RETURN a.position, a.at, a.actor, a.action, a.detail
 ORDER BY a.position
@@ -68,9 +72,10 @@ UNWIND $hashes AS h
 MERGE (:Tombstone {hash: h})
 """
 
-_TOMBSTONED: Final = """
+TOMBSTONED: Final = """
 UNWIND $hashes AS h
 MATCH (t:Tombstone {hash: h})
+USING INDEX SEEK t:Tombstone(hash)
 RETURN collect(t.hash) AS rows
 """
 
@@ -83,6 +88,7 @@ class LogQueries(QueryRunner):
     def append_changes(self, rows: Sequence[ChangeRow]) -> list[int]:
         if not rows:
             return []
+        self._send_pending()
         found = self._read(
             "append_changes",
             _APPEND_CHANGES,
@@ -107,6 +113,7 @@ class LogQueries(QueryRunner):
     def append_audit(self, rows: Sequence[AuditRow]) -> list[int]:
         if not rows:
             return []
+        self._send_pending()
         record = self._single(
             "append_audit",
             _APPEND_AUDIT,
@@ -133,12 +140,12 @@ class LogQueries(QueryRunner):
     def tombstoned(self, hashes: Collection[str]) -> set[str]:
         if not hashes:
             return set()
-        rows = self._collected("tombstoned", _TOMBSTONED, hashes=unique(hashes))
+        rows = self._collected("tombstoned", TOMBSTONED, hashes=unique(hashes))
         return {str(h) for h in rows}
 
     def get_meta(self, name: str) -> str | None:
-        rows = self._read("get_meta", _GET_META, name=_USER_META_PREFIX + name)
+        rows = self._read("get_meta", _GET_META, name=USER_META_PREFIX + name)
         return None if not rows or rows[0][0] is None else str(rows[0][0])
 
     def set_meta(self, name: str, value: str) -> None:
-        self._write("set_meta", _SET_META, name=_USER_META_PREFIX + name, value=value)
+        self._write("set_meta", _SET_META, name=USER_META_PREFIX + name, value=value)

@@ -1,5 +1,6 @@
 """What every query of a transaction shares: running it inside the managed transaction,
-noting the operation for the error message, and the shapes of parameters."""
+noting the operation for the error message, the shapes of parameters, and the
+transaction's unsent writes (``Pending``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Collection
 from typing import Any, Final, LiteralString
 
 import neo4j
+
+from graph.neo4j_store.pending import Pending
 
 _NO_LIMIT: Final = 2**63 - 1
 """SQLite reads a negative LIMIT as "no limit"; Cypher needs a number."""
@@ -31,12 +34,18 @@ def limit_of(limit: int) -> int:
 
 
 class QueryRunner:
-    """One managed Neo4j transaction; the operations of ``Neo4jTransaction`` (one query
-    each, whatever the batch size) build on these four ways of running a query."""
+    """One managed Neo4j transaction; the operations of ``Neo4jTransaction`` build on
+    these ways of running a query, and keep their writes in ``_pending`` until
+    ``_send_pending`` (at the end of the unit of work, or before a read the pending writes
+    cannot answer)."""
 
     def __init__(self, tx: neo4j.ManagedTransaction, progress: Progress | None = None) -> None:
         self._tx = tx
         self._progress = progress or Progress()
+        self._pending = Pending()
+
+    def _send_pending(self) -> None:
+        """Write what is pending; the server then holds everything (overridden)."""
 
     def _write(self, operation: str, query: LiteralString, **parameters: Any) -> None:
         self._progress.operation = operation

@@ -14,8 +14,9 @@ from neo4j.exceptions import SessionExpired
 
 from bench.generate import generate
 from graph.embedded import EmbeddedStore
-from graph.neo4j_store import Neo4jTransaction
-from graph.records import EdgeRow
+from graph.neo4j_store import Neo4jStore, Neo4jTransaction
+from graph.records import EdgeRow, IdentifierRow
+from graph.store import GraphTransaction
 from identity.observation import Observation
 from identity.service import IdentityService
 
@@ -75,3 +76,39 @@ class TestChunkedBatchRetried:
             assert _documents(service) == _documents(one)
         finally:
             one.store.close()
+
+
+class TestConcurrentCreation:
+    def test_a_writer_beaten_to_a_new_identifier_runs_again_and_merges_into_it(
+        self, service: IdentityService
+    ) -> None:
+        """Both writers read the identifier as absent and decide to create it; the one
+        that commits second fails on the uniqueness constraint, and its work runs again on
+        what the first committed."""
+        store = service.store
+        settings = service.settings
+        other = Neo4jStore(
+            settings.neo4j_uri,
+            settings.neo4j_user,
+            settings.neo4j_password,
+            settings.neo4j_database,
+        )
+        row = IdentifierRow(
+            "cookie:raced", "cookie", "raced", "2026-01-02T00:00:00Z", "2026-01-02T00:00:00Z"
+        )
+        attempts: list[int] = []
+
+        def work(tx: GraphTransaction) -> None:
+            attempts.append(len(attempts))
+            assert tx.profile_ids([row.key]) == ({} if len(attempts) == 1 else {row.key: None})
+            if len(attempts) == 1:
+                other.write(lambda tx2: tx2.upsert_identifiers([row]))
+            tx.upsert_identifiers([row])
+
+        try:
+            store.write(work)
+        finally:
+            other.close()
+        assert len(attempts) == 2
+        stored = store.read(lambda tx: tx.get_identifiers([row.key]))
+        assert stored[row.key].sightings == 2

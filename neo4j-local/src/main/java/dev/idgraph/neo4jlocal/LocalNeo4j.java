@@ -28,8 +28,11 @@ import org.neo4j.logging.log4j.Log4jLogProvider;
  *
  * <pre>
  *   java -cp 'target/neo4j-local.jar:target/dependency/*' dev.idgraph.neo4jlocal.LocalNeo4j \
- *       --data-dir DIR --port PORT
+ *       --data-dir DIR --port PORT [--pagecache SIZE]
  * </pre>
+ *
+ * SIZE is the page cache ({@code 512m}, {@code 2g}; default 256m): tools/neo4j_local.py
+ * sizes it to the store. The heap is the JVM's ({@code -Xms}/{@code -Xmx}).
  *
  * (target/classes in place of the jar works too.) On Java 17 also pass
  * {@code --add-opens=java.base/java.nio=ALL-UNNAMED},
@@ -53,11 +56,13 @@ public final class LocalNeo4j {
     public static void main(String[] args) throws Exception {
         Path dataDir = null;
         Integer port = null;
+        long pageCache = ByteUnit.mebiBytes(256);
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
                 case "--data-dir" -> dataDir = Path.of(value(args, ++i, arg));
                 case "--port" -> port = parsePort(value(args, ++i, arg));
+                case "--pagecache" -> pageCache = parseSize(value(args, ++i, arg));
                 case "-h", "--help" -> {
                     usage(System.out);
                     return;
@@ -93,13 +98,14 @@ public final class LocalNeo4j {
                 .setConfig(BoltConnectorInternalSettings.connection_shutdown_wait_time, Duration.ofSeconds(1))
                 .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ofSeconds(1))
                 .setConfig(GraphDatabaseSettings.auth_enabled, false)
-                // Small footprint for a shared 2-core test machine. Heap is set
-                // by the JVM flags (-Xmx) of whoever launches this.
-                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
+                // The page cache as the launcher sized it to the store; the heap
+                // is set by the JVM flags (-Xms/-Xmx) of whoever launches this.
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache)
                 .setConfig(
                         GraphDatabaseSettings.tx_state_memory_allocation,
                         GraphDatabaseSettings.TransactionStateMemoryAllocation.ON_HEAP)
-                .setConfig(GraphDatabaseSettings.pagecache_warmup_enabled, false)
+                // Reload the pages the last run had in memory after a restart.
+                .setConfig(GraphDatabaseSettings.pagecache_warmup_enabled, true)
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, ByteUnit.mebiBytes(64))
                 // No usage-data reporting: there is no internet here anyway.
@@ -169,8 +175,17 @@ public final class LocalNeo4j {
         }
     }
 
+    private static long parseSize(String text) {
+        try {
+            return ByteUnit.parse(text);
+        } catch (IllegalArgumentException e) {
+            fail("not a size (like 512m or 2g): " + text);
+            return -1; // unreachable
+        }
+    }
+
     private static void usage(PrintStream out) {
-        out.println("usage: LocalNeo4j --data-dir DIR --port PORT   (PORT 0 = any free port)");
+        out.println("usage: LocalNeo4j --data-dir DIR --port PORT [--pagecache SIZE]   (PORT 0 = any free port)");
     }
 
     private static void fail(String message) {

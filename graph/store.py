@@ -176,6 +176,9 @@ class GraphTransaction(Protocol):
     def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
         """Stored person records by ID."""
 
+    def person_records_of(self, keys: Collection[str]) -> list[PersonRecordRow]:
+        """Stored person records anchored at the given identifier keys, sorted by ID."""
+
     def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
         """Per blocking key, the IDs of the records filed under it, in the order they were
         filed; keys with no record are left out."""

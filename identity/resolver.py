@@ -126,7 +126,7 @@ class Resolver:
         if staged.identifiers:
             self.reresolve(
                 tx,
-                set(staged.identifiers),
+                staged.seeds(),
                 staged.outcome,
                 staged.growth,
                 known=seed_state(tx, staged),

@@ -246,6 +246,16 @@ class SqliteTransaction:
         )
         return {r[0]: r for r in map(PersonRecordRow._make, cursor)}
 
+    def person_records_of(self, keys: Collection[str]) -> list[PersonRecordRow]:
+        if not keys:
+            return []
+        cursor = self._db.execute(
+            "SELECT id, identifier_key, fields FROM person_records"
+            " WHERE identifier_key IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (_keys(keys),),
+        )
+        return list(map(PersonRecordRow._make, cursor))
+
     def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
         if not block_keys:
             return {}

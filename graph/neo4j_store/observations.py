@@ -96,6 +96,12 @@ MATCH (p:PersonRecord {id: id})
 RETURN p.id, p.identifier_key, p.fields
 """
 
+_PERSON_RECORDS_OF: Final = """
+UNWIND $keys AS k
+MATCH (p:PersonRecord {identifier_key: k})
+RETURN p.id, p.identifier_key, p.fields
+"""
+
 _BLOCK_MEMBERS: Final = """
 UNWIND $keys AS k
 MATCH (:Block {key: k})-[h:HOLDS]->(p:PersonRecord)
@@ -205,6 +211,13 @@ class ObservationQueries(QueryRunner):
             return {}
         rows = self._read("person_records", _PERSON_RECORDS, ids=unique(ids))
         return {str(i): PersonRecordRow(str(i), str(k), str(f)) for i, k, f in rows}
+
+    def person_records_of(self, keys: Collection[str]) -> list[PersonRecordRow]:
+        if not keys:
+            return []
+        rows = self._read("person_records_of", _PERSON_RECORDS_OF, keys=unique(keys))
+        found = [PersonRecordRow(str(i), str(k), str(f)) for i, k, f in rows]
+        return sorted(found, key=lambda r: r.id)
 
     def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
         if not block_keys:

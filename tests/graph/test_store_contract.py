@@ -1141,6 +1141,15 @@ class TestPersonRecords:
         assert read(store, lambda tx: tx.person_records([])) == {}
 
 
+class TestPersonRecordsOf:
+    def test_answers_the_records_anchored_at_the_keys_sorted_by_id(self, store: GraphStore) -> None:
+        rows = [person("r3", A), person("r1", B), person("r2", A), person("r4", C)]
+        write(store, lambda tx: tx.add_person_records(rows, {}))
+        found = read(store, lambda tx: tx.person_records_of([A, B, D]))
+        assert found == [person("r1", B), person("r2", A), person("r3", A)]
+        assert read(store, lambda tx: tx.person_records_of([])) == []
+
+
 class TestBlockMembers:
     def test_blocks_keep_the_order_of_filing_across_transactions(self, store: GraphStore) -> None:
         write(

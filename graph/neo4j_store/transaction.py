@@ -13,6 +13,7 @@ from graph.neo4j_store.logs import LogQueries
 from graph.neo4j_store.observations import ObservationQueries
 from graph.neo4j_store.profiles import ProfileQueries
 from graph.neo4j_store.runner import unique
+from graph.store import ResolvedRows, insert_resolved_by_parts
 
 # ``erasure`` of graph.rules. Blocks left empty and placeholder ends left without edges go
 # too (neither is visible through the protocol).
@@ -80,6 +81,9 @@ class Neo4jTransaction(
     IdentifierQueries, EdgeQueries, ObservationQueries, ProfileQueries, LogQueries
 ):
     """``GraphTransaction`` over one managed Neo4j transaction: one query per operation."""
+
+    def insert_resolved(self, rows: ResolvedRows) -> None:
+        insert_resolved_by_parts(self, rows)
 
     def erase_identifiers(self, keys: Collection[str]) -> dict[str, int]:
         if not keys:

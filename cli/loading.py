@@ -224,12 +224,12 @@ def _observation_chunks(
             continue
         report.lines_read += 1
         if line.parsed is None:
-            _write_reject(rejects, line.number, "rejected", line.refusals)
+            write_reject(rejects, line.number, "rejected", line.refusals)
             report.lines_rejected += 1
             report.identifiers_refused += _identifiers_among(line.refusals)
             continue
         if line.parsed.refusals:
-            _write_reject(rejects, line.number, "accepted_in_part", line.parsed.refusals)
+            write_reject(rejects, line.number, "accepted_in_part", line.parsed.refusals)
             report.identifiers_refused += _identifiers_among(line.parsed.refusals)
         chunk.append(line.parsed.observation)
         report.observations_accepted += 1
@@ -265,7 +265,7 @@ def _identifiers_among(refusals: Sequence[Refusal]) -> int:
     return sum(1 for r in refusals if r.field.startswith("identifiers["))
 
 
-def _write_reject(rejects: IO[str], line: int, status: str, refusals: Sequence[Refusal]) -> None:
+def write_reject(rejects: IO[str], line: int, status: str, refusals: Sequence[Refusal]) -> None:
     rejects.write(
         json.dumps(
             {"line": line, "status": status, "refusals": [r.to_dict() for r in refusals]},

@@ -81,6 +81,12 @@ class Settings:
     max_identifiers_per_observation: int = 20
     max_value_length: int = 512
     batch_size: int = 10_000
+    bulk_min_bytes: int = 64 << 20
+    """``idgraph load`` takes the bulk path (``cli.bulk``) for a file of this size or more
+    into an empty store; ``--bulk``/``--no-bulk`` decide instead."""
+    memory_budget_mb: int = 4096
+    """What a bulk load may hold in memory, all its processes together; its columns spill
+    to disk beyond it."""
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
@@ -131,6 +137,10 @@ class Settings:
             )
         if self.batch_size < 1:
             raise ConfigurationError(f"batch_size must be positive, got {self.batch_size}")
+        if self.memory_budget_mb < 256:
+            raise ConfigurationError(
+                f"memory_budget_mb must be 256 or more, got {self.memory_budget_mb}"
+            )
         for custom in self.custom_types:
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", custom.name):
                 raise ConfigurationError(
@@ -156,6 +166,8 @@ _ENV_FIELDS: Mapping[str, tuple[str, type]] = {
     "IDGRAPH_DEFAULT_REGION": ("default_region", str),
     "IDGRAPH_MERGE_THRESHOLD": ("merge_threshold", float),
     "IDGRAPH_BATCH_SIZE": ("batch_size", int),
+    "IDGRAPH_BULK_MIN_BYTES": ("bulk_min_bytes", int),
+    "IDGRAPH_MEMORY_BUDGET_MB": ("memory_budget_mb", int),
     "NEO4J_URI": ("neo4j_uri", str),
     "NEO4J_USER": ("neo4j_user", str),
     "NEO4J_PASSWORD": ("neo4j_password", str),

@@ -79,9 +79,17 @@ class StageProgress:
 
 
 def peak_rss_bytes() -> tuple[int, int]:
-    """The peak resident memory of this process and of its largest worker (Linux
-    reports kilobytes)."""
+    """The peak resident memory of this process and of its largest worker. This
+    process's is the kernel's high-water mark of the running program (``VmHWM``; the
+    ``ru_maxrss`` of a process keeps what the program before ``exec`` reached); Linux
+    reports kilobytes."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                own = int(line.split()[1]) * 1024
+    except OSError:
+        pass
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return own, children
 

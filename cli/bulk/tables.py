@@ -56,33 +56,64 @@ class BulkTables:
         return 0 if found is None else int(found[0])
 
     def group(self) -> None:
-        """``identifiers``, ``co_edges``, ``records`` and ``blocks`` from the parsed rows."""
+        """``identifiers``, ``co_edges``, ``records`` and ``blocks`` from the parsed rows.
+
+        Each step is one statement of one kind (a group-by of numbers, a join back to the
+        first or last row, a window), each materialized: so every operator can spill to
+        disk under the memory limit (an aggregate of strings, like ``arg_max``, keeps its
+        states in memory, and operators of one statement share the limit)."""
         db = self.db
         db.execute(
-            "CREATE TABLE identifiers AS SELECT key, any_value(type) AS type,"
-            " any_value(value) AS value, min(observed_at) AS first_seen,"
-            " max(observed_at) AS last_seen, count(*) AS sightings"
+            "CREATE TABLE identifier_sightings AS SELECT key, min(observed_at) AS first_seen,"
+            " max(observed_at) AS last_seen, count(*) AS sightings, min(line) AS first_line"
             " FROM parsed_identifiers GROUP BY key"
         )
         db.execute(
-            "CREATE TABLE co_edges AS SELECT left_key, right_key, matcher, rule,"
-            " max(weight) AS weight,"
-            " CASE WHEN bool_or(status = 'joined') THEN 'joined' ELSE arg_max(status, line)"
-            " END AS status, arg_max(source, line) AS source,"
-            " arg_max(evidence, line) AS evidence, min(observed_at) AS first_seen,"
-            " max(observed_at) AS last_seen, count(*) AS sightings, '' AS reason"
+            "CREATE TABLE identifiers AS SELECT i.key, i.type, i.value, g.first_seen,"
+            " g.last_seen, g.sightings FROM identifier_sightings g JOIN parsed_identifiers i"
+            " ON i.key = g.key AND i.line = g.first_line"
+        )
+        db.execute(
+            "CREATE TABLE edge_sightings AS SELECT left_key, right_key, matcher, rule,"
+            " max(weight) AS weight, bool_or(status = 'joined') AS joined,"
+            " min(observed_at) AS first_seen, max(observed_at) AS last_seen,"
+            " count(*) AS sightings, max(line) AS last_line"
             " FROM parsed_edges GROUP BY left_key, right_key, matcher, rule"
         )
         db.execute(
-            "CREATE TABLE records AS SELECT record_id, min(line) AS line,"
-            " arg_min(anchor, line) AS anchor, arg_min(fields, line) AS fields,"
-            " arg_min(keys, line) AS keys, arg_min(source, line) AS source,"
-            " arg_min(observed_at, line) AS observed_at"
+            "CREATE TABLE co_edges AS SELECT g.left_key, g.right_key, g.matcher, g.rule,"
+            " g.weight, CASE WHEN g.joined THEN 'joined' ELSE e.status END AS status,"
+            " e.source, e.evidence, g.first_seen, g.last_seen, g.sightings, '' AS reason"
+            " FROM edge_sightings g JOIN parsed_edges e ON e.line = g.last_line"
+            " AND e.left_key = g.left_key AND e.right_key = g.right_key"
+            " AND e.matcher = g.matcher AND e.rule = g.rule"
+        )
+        db.execute(
+            "CREATE TABLE record_arrivals AS SELECT record_id, min(line) AS line"
             " FROM parsed_records GROUP BY record_id"
         )
         db.execute(
-            "CREATE TABLE blocks AS SELECT b.block_key, b.record_id, b.anchor, b.line,"
-            " count(*) OVER (PARTITION BY b.block_key) AS size,"
-            " row_number() OVER (PARTITION BY b.block_key ORDER BY b.line) AS arrival"
-            " FROM (SELECT unnest(keys) AS block_key, record_id, anchor, line FROM records) b"
+            "CREATE TABLE records AS SELECT r.record_id, r.line, r.anchor, r.fields, r.keys,"
+            " r.source, r.observed_at FROM record_arrivals f JOIN parsed_records r"
+            " ON r.record_id = f.record_id AND r.line = f.line"
         )
+        db.execute(
+            "CREATE TABLE block_entries AS SELECT unnest(keys) AS block_key, record_id,"
+            " anchor, line FROM records"
+        )
+        db.execute(
+            "CREATE TABLE block_sizes AS SELECT block_key, count(*) AS size FROM block_entries"
+            " GROUP BY block_key"
+        )
+        db.execute(
+            "CREATE TABLE block_arrivals AS SELECT block_key, record_id, anchor, line,"
+            " row_number() OVER (PARTITION BY block_key ORDER BY line) AS arrival"
+            " FROM block_entries"
+        )
+        db.execute(
+            "CREATE TABLE blocks AS SELECT b.block_key, b.record_id, b.anchor, b.line, s.size,"
+            " b.arrival FROM block_arrivals b JOIN block_sizes s ON s.block_key = b.block_key"
+        )
+        for table in ("identifier_sightings", "edge_sightings", "record_arrivals",
+                      "block_entries", "block_arrivals"):  # fmt: skip
+            db.execute(f"DROP TABLE {table}")

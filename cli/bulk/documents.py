@@ -14,6 +14,7 @@ sees one candidate per attribute and chooses the same. Attributes whose rule is
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,15 +52,20 @@ def prepare_golden(tables: BulkTables, settings: Settings) -> None:
         "CREATE TABLE observation_profiles AS SELECT DISTINCT i.line, w.profile_id"
         " FROM parsed_identifiers i JOIN owner w ON w.key = i.key"
     )
+    # A join, then a window, each materialized: each operator may spill.
+    db.execute(
+        "CREATE TABLE golden_candidates AS SELECT op.profile_id, a.name, a.value, o.source,"
+        f" o.observed_at, {trust_sql} AS trust FROM observation_profiles op"
+        " JOIN parsed_attributes a ON a.line = op.line"
+        f" JOIN parsed_observations o ON o.line = op.line WHERE {not_frequent}"
+    )
     db.execute(
         "CREATE TABLE golden AS SELECT profile_id, name, value, source, observed_at FROM"
-        " (SELECT op.profile_id, a.name, a.value, o.source, o.observed_at, row_number() OVER"
-        " (PARTITION BY op.profile_id, a.name ORDER BY"
-        f" {trust_sql} DESC, o.observed_at DESC, o.source DESC, a.value DESC) AS rank"
-        " FROM observation_profiles op JOIN parsed_attributes a ON a.line = op.line"
-        f" JOIN parsed_observations o ON o.line = op.line WHERE {not_frequent})"
-        " WHERE rank = 1"
+        " (SELECT *, row_number() OVER (PARTITION BY profile_id, name ORDER BY"
+        " trust DESC, observed_at DESC, source DESC, value DESC) AS rank"
+        " FROM golden_candidates) WHERE rank = 1"
     )
+    db.execute("DROP TABLE golden_candidates")
     frequent_sql = f"a.name IN ({', '.join(_quoted(n) for n in frequent)})" if frequent else "FALSE"
     db.execute(
         "CREATE TABLE frequent_facts AS SELECT op.profile_id, o.observation_id, a.name,"
@@ -69,27 +75,22 @@ def prepare_golden(tables: BulkTables, settings: Settings) -> None:
     )
 
 
-_DOCUMENT_ROWS = """
-WITH members AS (
-  SELECT w.profile_id, list(w.key ORDER BY w.key) AS keys, min(i.first_seen) AS created,
-         max(i.last_seen) AS updated
-  FROM owner w JOIN identifiers i ON i.key = w.key GROUP BY w.profile_id
-), golden_lists AS (
-  SELECT profile_id, list((name, value, source, observed_at)) AS golden
-  FROM golden GROUP BY profile_id
-), frequent_lists AS (
-  SELECT profile_id, list((observation_id, name, value, source, observed_at)) AS facts
-  FROM frequent_facts GROUP BY profile_id
-), consent_lists AS (
-  SELECT w.profile_id, list((c.statement_id, c.subject_key, c.purpose, c.status, c."at",
-         c.source, c.proof, c.via) ORDER BY c.subject_key, c.statement_id) AS statements
-  FROM consent c JOIN owner w ON w.key = c.subject_key GROUP BY w.profile_id
+# Sorted streams, merged here by profile ID: sorts spill to disk, lists of strings
+# aggregated per profile would not.
+_MEMBERS = (
+    "SELECT w.profile_id, w.key, i.first_seen, i.last_seen FROM owner w"
+    " JOIN identifiers i ON i.key = w.key ORDER BY w.profile_id, w.key"
 )
-SELECT m.profile_id, m.keys, m.created, m.updated, g.golden, f.facts, c.statements
-FROM members m LEFT JOIN golden_lists g USING (profile_id)
-LEFT JOIN frequent_lists f USING (profile_id) LEFT JOIN consent_lists c USING (profile_id)
-ORDER BY m.profile_id
-"""
+_GOLDEN = "SELECT profile_id, name, value, source, observed_at FROM golden ORDER BY profile_id"
+_FREQUENT = (
+    "SELECT profile_id, observation_id, name, value, source, observed_at FROM frequent_facts"
+    " ORDER BY profile_id"
+)
+_STATEMENTS = (
+    'SELECT w.profile_id, c.statement_id, c.subject_key, c.purpose, c.status, c."at",'
+    " c.source, c.proof, c.via FROM consent c JOIN owner w ON w.key = c.subject_key"
+    " ORDER BY w.profile_id, c.subject_key, c.statement_id"
+)
 
 
 class DocumentBuilder:
@@ -98,11 +99,19 @@ class DocumentBuilder:
         self._purposes = settings.purposes
         self._unknown = consent_document([], settings.purposes, ())
 
-    def build(self, row: tuple[Any, ...]) -> ProfileRow:
-        profile_id, keys, created, updated, golden, facts, statements = row
-        candidates = [
-            (name, GoldenValue(value, source, at)) for name, value, source, at in golden or ()
-        ]
+    def build(
+        self,
+        profile_id: str,
+        members: list[tuple[Any, ...]],
+        golden: list[tuple[Any, ...]],
+        facts: list[tuple[Any, ...]],
+        statements: list[tuple[Any, ...]],
+    ) -> ProfileRow:
+        """``members``: (key, first seen, last seen) sorted by key; ``golden``: (name,
+        value, source, time); ``facts``: (observation, name, value, source, time) of the
+        ``most_frequent`` attributes; ``statements``: consent rows."""
+        keys = [key for key, _, _ in members]
+        candidates = [(name, GoldenValue(value, source, at)) for name, value, source, at in golden]
         chosen = self._survivorship.pick(candidates)
         if facts:
             rows = [FactRow(o, "", n, v, s, a) for o, n, v, s, a in facts]
@@ -113,21 +122,48 @@ class DocumentBuilder:
             if statements
             else self._unknown
         )
+        created = min(first for _, first, _ in members)
+        updated = max(last for _, _, last in members)
         return build_document(profile_id, keys, chosen, consent, created, updated, "[]")
+
+
+class _ByProfile:
+    """A stream of rows sorted by profile ID (their first column): the rows of one ID at
+    a time, for IDs asked in increasing order."""
+
+    def __init__(self, rows: Iterator[list[tuple[Any, ...]]]) -> None:
+        self._rows = (row for batch in rows for row in batch)
+        self._next = next(self._rows, None)
+
+    def take(self, profile_id: str) -> list[tuple[Any, ...]]:
+        taken = []
+        while self._next is not None and self._next[0] <= profile_id:
+            if self._next[0] == profile_id:
+                taken.append(self._next[1:])
+            self._next = next(self._rows, None)
+        return taken
 
 
 def document_batches(tables: BulkTables, settings: Settings) -> Iterator[list[ProfileRow]]:
     """Every profile's document, in ID order, in batches."""
     builder = DocumentBuilder(settings)
-    for rows in tables.batches(_DOCUMENT_ROWS, PROFILES_PER_BATCH):
-        yield [builder.build(_tuples(row)) for row in rows]
-
-
-def _tuples(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Arrow's structs come back as dicts: as tuples, in their order."""
-    return tuple(
-        [tuple(item.values()) for item in value]
-        if isinstance(value, list) and value and isinstance(value[0], dict)
-        else value
-        for value in row
-    )
+    golden = _ByProfile(tables.batches(_GOLDEN, PROFILES_PER_BATCH))
+    frequent = _ByProfile(tables.batches(_FREQUENT, PROFILES_PER_BATCH))
+    statements = _ByProfile(tables.batches(_STATEMENTS, PROFILES_PER_BATCH))
+    batch: list[ProfileRow] = []
+    members = (row for rows in tables.batches(_MEMBERS, PROFILES_PER_BATCH) for row in rows)
+    for profile_id, rows in itertools.groupby(members, key=lambda row: row[0]):
+        batch.append(
+            builder.build(
+                profile_id,
+                [row[1:] for row in rows],
+                golden.take(profile_id),
+                frequent.take(profile_id),
+                statements.take(profile_id),
+            )
+        )
+        if len(batch) >= PROFILES_PER_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -90,9 +90,16 @@ class TestSameAnswers:
         assert merged == again.export("again.ndjson")
 
 
+SURVIVORSHIP = {
+    "survivorship": {"city": "most_frequent", "first_name": "source_priority"},
+    "source_priority": ("social", "crm"),
+}
+
+
 @contextmanager
-def service_in(directory: Path) -> Iterator[IdentityService]:
-    service = build_service(Settings(data_dir=directory, secret="bulk-property"))
+def service_in(directory: Path, rules: bool = False) -> Iterator[IdentityService]:
+    extra: dict[str, Any] = SURVIVORSHIP if rules else {}
+    service = build_service(Settings(data_dir=directory, secret="bulk-property", **extra))
     try:
         yield service
     finally:
@@ -106,7 +113,9 @@ def export_of(service: IdentityService) -> list[str]:
     ]
 
 
-def both_exports(rows: list[dict[str, Any]], workers: int) -> tuple[list[str], list[str]]:
+def both_exports(
+    rows: list[dict[str, Any]], workers: int, rules: bool = False
+) -> tuple[list[str], list[str]]:
     with tempfile.TemporaryDirectory() as scratch:
         path = write_world(Path(scratch) / "w.ndjson", rows)
         exports = []
@@ -130,12 +139,14 @@ class TestGeneratedWorlds:
         seed=st.integers(min_value=0, max_value=10_000),
         quality=st.booleans(),
         workers=st.sampled_from([1, 2]),
+        rules=st.booleans(),
     )
     def test_bulk_and_incremental_give_the_same_export(
-        self, people: int, seed: int, quality: bool, workers: int
+        self, people: int, seed: int, quality: bool, workers: int, rules: bool
     ) -> None:
+        """``rules``: survivorship by source priority and by frequency besides recency."""
         rows = quality_world(people, seed) if quality else generate(people, seed)[0]
-        bulk, incremental = both_exports(rows, workers)
+        bulk, incremental = both_exports(rows, workers, rules)
         assert bulk == incremental
 
 

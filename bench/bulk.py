@@ -63,8 +63,10 @@ def load(path: Path, data_dir: Path, bulk: bool) -> tuple[float, str]:
     done = subprocess.run(
         [IDGRAPH, "load", path, "--bulk" if bulk else "--no-bulk",
          "--rejects", data_dir.parent / f"{data_dir.name}.rejects"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"idgraph load failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     return time.perf_counter() - started, done.stdout + done.stderr
 
 

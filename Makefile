@@ -14,7 +14,7 @@ CORE := $(VENV)/.core-compiled
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 $(CORE): $(STAMP) $(wildcard identity/*.py matchers/*.py graph/*.py) tools/compiled_core.py

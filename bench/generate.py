@@ -6,12 +6,26 @@ a login), and a social handle seen with an email. Raw values carry format noise 
 normalization must undo (case, spaces, phone punctuation, ``@`` on handles).
 
     python -m bench.generate --people 1000 --out demo.ndjson [--truth truth.json] [--seed 7]
+                             [--names few|realistic] [--workers N]
+
+Names: ``few`` draws from the short lists below (the default below 100,000 people, the
+world the earlier figures were made on); ``realistic`` (the default from 100,000 people)
+draws first names and surnames by frequency, as in a real population: a few common
+surnames are shared by many people (the commonest by about one person in a hundred) and
+a long tail is rare, and postcodes come from thousands of places of unequal size.
+
+From 100,000 people the world is written by ``write_large_world``: people in chunks
+generated in worker processes (each chunk seeded from the seed and its number), the
+observations spread over bucket files at random and each bucket shuffled, so ten million
+observations take minutes and memory stays small. It has the same kinds of observation
+and noise as ``generate``, not the same draws.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import uuid
 from collections.abc import Iterator
@@ -19,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.names import Names
 
 FIRST = [
     "Ann",
@@ -89,9 +105,12 @@ class Person:
     handle: str = ""
 
 
-def make_person(rng: random.Random, number: int) -> Person:
-    first, last = rng.choice(FIRST), rng.choice(LAST)
-    city, postcode = rng.choice(CITIES)
+def make_person(rng: random.Random, number: int, names: Names | None = None) -> Person:
+    if names is None:
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        city, postcode = rng.choice(CITIES)
+    else:
+        first, last, (city, postcode) = names.draw(rng)
     born = datetime(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
     user = f"{first}.{last}{number}".lower().replace("ü", "u")
     emails = [f"{user}@example.com"]
@@ -195,20 +214,81 @@ def observations_of(
         }
 
 
-def generate(people: int, seed: int = 7) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Observations (shuffled) and the truth: identifier ``type:raw`` -> person number."""
+def generate(
+    people: int, seed: int = 7, names: Names | None = None
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Observations (shuffled) and the truth: identifier ``type:raw`` -> person number.
+    ``names``: draw names and places by frequency (None: the short lists)."""
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     observations: list[dict[str, Any]] = []
     truth: dict[str, int] = {}
     for number in range(people):
-        person = make_person(rng, number)
+        person = make_person(rng, number, names)
         for obs in observations_of(rng, person, start):
             observations.append(obs)
             for ident in obs["identifiers"]:
                 truth[f"{ident['type']}:{ident['value']}"] = number
     rng.shuffle(observations)
     return observations, truth
+
+
+LARGE_WORLD = 100_000
+"""From this many people the world is written by ``write_large_world``."""
+_PEOPLE_PER_CHUNK = 20_000
+_BUCKETS = 64
+
+
+def _chunk_lines(job: tuple[int, int, int, bool]) -> list[tuple[int, str]]:
+    """The observations of people ``[first, last)`` as (bucket, JSON line)."""
+    seed, first, last, realistic = job
+    rng = random.Random(f"{seed}:{first}")
+    names = _NAMES if realistic else None
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    lines = []
+    for number in range(first, last):
+        for obs in observations_of(rng, make_person(rng, number, names), start):
+            lines.append((rng.randrange(_BUCKETS), dumps(obs) + "\n"))
+    return lines
+
+
+_NAMES: Names | None = None
+
+
+def write_large_world(out: Path, people: int, seed: int, realistic: bool, workers: int) -> int:
+    """Write a world of ``people`` to ``out`` (shuffled through bucket files); returns
+    how many observations. Chunks of people are made by ``workers`` processes."""
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    global _NAMES
+    _NAMES = Names(seed) if realistic else None
+    jobs = [
+        (seed, first, min(first + _PEOPLE_PER_CHUNK, people), realistic)
+        for first in range(0, people, _PEOPLE_PER_CHUNK)
+    ]
+    written = 0
+    scratch = Path(tempfile.mkdtemp(prefix="idgraph-world-", dir=out.parent))
+    try:
+        buckets = [(scratch / f"{b:03d}").open("w", encoding="utf-8") for b in range(_BUCKETS)]
+        with multiprocessing.get_context("fork").Pool(max(workers, 1)) as pool:
+            for lines in pool.imap(_chunk_lines, jobs):
+                for bucket, line in lines:
+                    buckets[bucket].write(line)
+                written += len(lines)
+        for handle in buckets:
+            handle.close()
+        shuffle = random.Random(seed)
+        with out.open("w", encoding="utf-8") as target:
+            for bucket in range(_BUCKETS):
+                lines_of = (scratch / f"{bucket:03d}").read_text(encoding="utf-8").splitlines(True)
+                shuffle.shuffle(lines_of)
+                target.writelines(lines_of)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,9 +299,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--truth", type=Path)
+    parser.add_argument(
+        "--names",
+        choices=("few", "realistic"),
+        help=f"few: the short lists; realistic: by frequency (default from {LARGE_WORLD:,})",
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
-    observations, truth = generate(args.people, args.seed)
+    realistic = (
+        args.names or ("realistic" if args.people >= LARGE_WORLD else "few")
+    ) == "realistic"
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.people >= LARGE_WORLD and not args.truth:
+        count = write_large_world(args.out, args.people, args.seed, realistic, args.workers)
+        print(f"wrote {count:,} observations of {args.people:,} people to {args.out}")
+        return 0
+    observations, truth = generate(args.people, args.seed, Names(args.seed) if realistic else None)
     with args.out.open("w", encoding="utf-8") as out:
         for obs in observations:
             out.write(json.dumps(obs, ensure_ascii=False) + "\n")

@@ -254,14 +254,14 @@ def _observation_chunks(
             continue
         report.lines_read += 1
         if line.parsed is None:
-            _write_reject(rejects, line.number, "rejected", line.refusals)
+            write_reject(rejects, line.number, "rejected", line.refusals)
             report.lines_rejected += 1
             report.identifiers_refused += _identifiers_among(line.refusals)
             continue
         refusals, warnings = line.parsed.refusals, line.parsed.warnings
         if refusals or warnings:
             status = "accepted_in_part" if refusals else "accepted_with_warnings"
-            _write_reject(rejects, line.number, status, refusals, warnings)
+            write_reject(rejects, line.number, status, refusals, warnings)
             report.identifiers_refused += _identifiers_among(refusals)
             report.identifiers_flagged += len({w.field for w in warnings})
         chunk.append(line.parsed.observation)
@@ -298,7 +298,7 @@ def _identifiers_among(refusals: Sequence[Refusal]) -> int:
     return sum(1 for r in refusals if r.field.startswith("identifiers["))
 
 
-def _write_reject(
+def write_reject(
     rejects: IO[str],
     line: int,
     status: str,

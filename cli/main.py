@@ -62,6 +62,12 @@ def argument_parser() -> argparse.ArgumentParser:
         " (see examples/korean-columns.toml)",
     )
     load.add_argument(
+        "--bulk",
+        action=argparse.BooleanOptionalAction,
+        help="the bulk path (columns, every core) into an empty store (default: for files"
+        " from bulk_min_bytes, 64 MiB, into an empty store)",
+    )
+    load.add_argument(
         "--parse-worker",
         action=argparse.BooleanOptionalAction,
         help="parse in a second process while this one ingests (default: on with two CPUs"
@@ -218,9 +224,10 @@ def _upgrade_store(settings: Settings) -> int:
 
 
 def _load(service: IdentityService, settings: Settings, args: argparse.Namespace) -> int:
+    from cli.bulk.load import StoreNotEmpty, bulk_load, peak_rss_bytes, store_is_empty
     from cli.column_map import ColumnMap, ColumnMapError
     from cli.encodings import EncodingMismatch, check_encoding
-    from cli.loading import ProgressBar, load_file
+    from cli.loading import ProgressBar, detect_format, load_file
 
     path: Path = args.file
     if not path.is_file():
@@ -234,20 +241,38 @@ def _load(service: IdentityService, settings: Settings, args: argparse.Namespace
         print(f"idgraph load: {e}", file=sys.stderr)
         return 2
     rejects_path: Path = args.rejects or path.with_name(path.name + ".rejects.ndjson")
-    progress = ProgressBar(path.stat().st_size)
+    bulk = args.bulk
+    if bulk is None:
+        bulk = path.stat().st_size >= settings.bulk_min_bytes and store_is_empty(service)
+    path_taken = "incremental"
     with rejects_path.open("w", encoding="utf-8") as rejects:
-        report = load_file(
-            service,
-            path,
-            rejects,
-            args.format,
-            settings.batch_size,
-            progress,
-            args.parse_worker,
-            args.encoding,
-            columns,
-        )
-    progress.finish()
+        report = None
+        if bulk and (args.encoding != "utf-8" or columns is not None):
+            print(
+                "idgraph load: --encoding and --columns take the incremental path",
+                file=sys.stderr,
+            )
+            bulk = False
+        if bulk:
+            try:
+                report, _ = bulk_load(service, path, rejects, args.format or detect_format(path))
+                path_taken = "bulk"
+            except StoreNotEmpty:
+                print("idgraph load: the store holds data: loading incrementally", file=sys.stderr)
+        if report is None:
+            progress = ProgressBar(path.stat().st_size)
+            report = load_file(
+                service,
+                path,
+                rejects,
+                args.format,
+                settings.batch_size,
+                progress,
+                args.parse_worker,
+                args.encoding,
+                columns,
+            )
+            progress.finish()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     summary = report.to_dict()
@@ -265,6 +290,11 @@ def _load(service: IdentityService, settings: Settings, args: argparse.Namespace
         f"profiles created {report.profiles_created:,}, merged {report.profiles_merged:,};"
         f" identifiers suppressed (erased before) {report.identifiers_suppressed:,};"
         f" rejects in {rejects_path}"
+    )
+    own, workers = peak_rss_bytes()
+    print(
+        f"path {path_taken}; peak RSS {own / 2**20:,.0f} MiB in this process,"
+        f" {workers / 2**20:,.0f} MiB in the largest worker"
     )
     return 0
 

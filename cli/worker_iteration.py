@@ -97,7 +97,7 @@ def iterate_in_worker(
 def _produce_into(
     produce: Callable[[], Iterable[T]], channel: Queue[Any], chunk_size: int, parent: int
 ) -> None:
-    _die_with(parent)
+    die_with(parent)
     chunk: list[T] = []
     try:
         for item in produce():
@@ -117,7 +117,7 @@ def _produce_into(
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """Have the kernel kill this process when its parent dies."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:

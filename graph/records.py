@@ -6,6 +6,7 @@ and a tuple is built faster (and goes to SQLite as it is)."""
 
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
 
@@ -77,6 +78,26 @@ class FactRow(NamedTuple):
     value: str
     source: str
     observed_at: str
+
+
+class FactGroupRow(NamedTuple):
+    """The attribute facts one observation gave one identifier, as one row: ``attributes``
+    is a JSON object of name -> value (the ``FactRow``s of those names)."""
+
+    identifier_key: str
+    observation_id: str
+    source: str
+    observed_at: str
+    attributes: str
+
+    def facts(self) -> list[FactRow]:
+        values: dict[str, str] = json.loads(self.attributes)
+        return [
+            FactRow(
+                self.observation_id, self.identifier_key, name, value, self.source, self.observed_at
+            )
+            for name, value in values.items()
+        ]
 
 
 class ConsentRow(NamedTuple):

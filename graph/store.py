@@ -8,6 +8,7 @@ questions about them. Every method takes and returns batches so that a networked
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from graph.records import (
@@ -16,6 +17,7 @@ from graph.records import (
     ConsentRow,
     EdgeRow,
     EdgeStatusRow,
+    FactGroupRow,
     FactRow,
     IdentifierRow,
     PersonRecordRow,
@@ -55,6 +57,44 @@ def person_records_to_file(
             taken.add(row.id)
             kept.append((row, list(dict.fromkeys(blocks.get(row.id, ())))))
     return kept
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedRows:
+    """Rows of new, already resolved components, as a bulk load writes them
+    (``GraphTransaction.insert_resolved``): every identifier with its profile and generic
+    mark, every edge with its final status, the facts grouped per identifier and
+    observation, consent statements, person records with the blocks each is filed under,
+    and the profile documents. Each sequence is sorted by its key."""
+
+    identifiers: Sequence[StoredIdentifier] = ()
+    edges: Sequence[EdgeRow] = ()
+    facts: Sequence[FactGroupRow] = ()
+    consent: Sequence[ConsentRow] = ()
+    person_records: Sequence[PersonRecordRow] = ()
+    blocks: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Record ID -> the blocking keys it is filed under."""
+    profiles: Sequence[ProfileRow] = ()
+
+
+def insert_resolved_by_parts(tx: GraphTransaction, rows: ResolvedRows) -> None:
+    """``insert_resolved`` through the other methods of the protocol: its specification,
+    and the implementation of a store without a faster one."""
+    tx.upsert_identifiers(
+        [
+            IdentifierRow(i.key, i.type, i.value, i.first_seen, i.last_seen, i.sightings)
+            for i in rows.identifiers
+        ]
+    )
+    tx.assign_profile({i.key: i.profile_id for i in rows.identifiers if i.profile_id})
+    generic = {i.key: i.generic for i in rows.identifiers if i.generic}
+    if generic:
+        tx.set_generic(generic)
+    tx.upsert_edges(rows.edges)
+    tx.add_facts([fact for group in rows.facts for fact in group.facts()])
+    tx.add_consent(rows.consent)
+    tx.add_person_records(rows.person_records, rows.blocks)
+    tx.put_profiles(rows.profiles)
 
 
 class GraphTransaction(Protocol):
@@ -119,6 +159,13 @@ class GraphTransaction(Protocol):
         ``graph.rules.Erasure.counts``: how many ``identifiers``, ``edges``, ``facts``
         (one per attribute) and ``consent`` statements went."""
 
+    def insert_resolved(self, rows: ResolvedRows) -> None:
+        """Insert the rows of new components a bulk load resolved, none of whose
+        identifiers, edges, person records or profiles the store holds: the same as
+        ``insert_resolved_by_parts`` (upserts, profile assignments, generic marks, facts,
+        consent, person records and their blocks, documents), in one call a store may
+        make faster (plain inserts, in key order)."""
+
     # --- edges ------------------------------------------------------------------------
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
@@ -175,6 +222,9 @@ class GraphTransaction(Protocol):
 
     def person_records(self, ids: Collection[str]) -> dict[str, PersonRecordRow]:
         """Stored person records by ID."""
+
+    def person_records_of(self, keys: Collection[str]) -> list[PersonRecordRow]:
+        """Stored person records anchored at the given identifier keys, sorted by ID."""
 
     def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
         """Per blocking key, the IDs of the records filed under it, in the order they were

@@ -26,15 +26,20 @@ The evidence is the matcher's: each field compared, both normalized values, the 
 its contribution in bits, the prior, the total and the probability.
 
 Order independence: with a fixed model, the pairs compared are all pairs of records
-sharing a blocking key, whatever batches they arrive in, and an edge keeps the highest
-probability of any of its record pairs (with that pair's evidence), so profiles do not
-depend on load order. It does depend on order in two places, both written down: a
-block holds at most ``max_block_size`` records in arrival order, so when more records
-share a key, which ones are compared through it depends on arrival; and an edge's
-``source``/``first_seen`` are those of the observation that completed the pair. Keys
-whose values are known to be common (the Korean surnames 김, 이, 박 ...) are made finer
-before any record arrives (``blocking``), so those blocks stay under the cap and the cap is
-left to values nobody foresaw.
+sharing a blocking key that at most ``max_block_size`` records hold (``matchers.blocking``:
+a key held by more is too common and compares nobody), whatever batches they arrive in,
+and an edge keeps the highest probability of any of its record pairs (with that pair's
+evidence), so profiles do not depend on load order. When a batch makes a key too common
+that two or more stored records were compared through, the fuzzy edges of those records'
+anchors are derived again from all their records (``_rederive``): an edge whose pairs no
+longer share a usable key goes, one whose best pair went weighs what the best pair left
+weighs, and the resolver re-resolves both ends (a profile joined by it may split). The
+bulk path (``cli.bulk``) counts the keys over the whole load and gives the same edges.
+What does depend on order, written down: an edge's ``source``/``first_seen`` are those of
+the observation that completed its best pair (a re-derived edge keeps the ones it had),
+and which records a too-common key lists in the store.
+Keys whose values are known to be common (the Korean surnames 김, 이, 박 ...) are made
+finer before any record arrives (``blocking``), so those blocks stay usable.
 
 Search keys (``matchers.search_keys``) are filed with each new record beside its
 blocking keys, uncapped and never read for pairing.
@@ -46,7 +51,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from graph.records import EdgeRow, EdgeStatusRow, PersonRecordRow
 from graph.rules import EdgeStatus, restatus_of_stronger_sighting
@@ -55,6 +60,7 @@ from identity.canonical_json import canonical_json
 from identity.identifiers import is_fixed_line
 from identity.observation import Observation
 from matchers.attributes import PersonRecord
+from matchers.blocking import usable
 from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
 from matchers.pairs import ScoredPair
 from matchers.search_keys import record_search_keys
@@ -110,6 +116,22 @@ class _Arrival:
     """Keys stewards find the record by (``matchers.search_keys``): filed, never paired."""
 
 
+EdgeSlot = tuple[str, str, str, str]
+
+
+@dataclass(slots=True)
+class FuzzyLinks:
+    """What a batch's records change among the fuzzy edges."""
+
+    rows: list[EdgeRow] = field(default_factory=list)
+    """Edges to upsert."""
+    replaced: set[EdgeSlot] = field(default_factory=set)
+    """Edges deleted from the store (taken back, or re-derived lighter: then also in
+    ``rows``); a copy of them the caller holds is out of date."""
+    touched: set[str] = field(default_factory=set)
+    """Identifiers at an end of a taken-back or re-derived edge: to re-resolve."""
+
+
 class FuzzyLinker:
     """Turns a batch of observations into fuzzy edges; see the module docstring."""
 
@@ -128,10 +150,10 @@ class FuzzyLinker:
     def joins(self, weight: float) -> bool:
         return weight >= self.matcher.merge_threshold
 
-    def edges(self, tx: GraphTransaction, observations: Iterable[Observation]) -> list[EdgeRow]:
+    def edges(self, tx: GraphTransaction, observations: Iterable[Observation]) -> FuzzyLinks:
         arrivals = self._new_arrivals(tx, observations)
         if not arrivals:
-            return []
+            return FuzzyLinks()
         by_record = {id(a.record): a for a in arrivals}
         keys = sorted({k for a in arrivals for k in a.keys})
         members = tx.block_members(keys)
@@ -161,7 +183,80 @@ class FuzzyLinker:
             known = best.get(slot)
             if known is None or scored.weight > known[0].weight:
                 best[slot] = (scored, by_record[id(later)])
-        return self._rows(tx, best)
+        links = FuzzyLinks()
+        if plan.overflowed:
+            anchors = {r.key for key in plan.overflowed for r in candidates.get(key, ())}
+            links = self._rederive(tx, anchors, best)
+        links.rows.extend(self._rows(tx, best))
+        return links
+
+    def _rederive(
+        self,
+        tx: GraphTransaction,
+        anchors: set[str],
+        best: dict[tuple[str, str], tuple[ScoredPair, _Arrival]],
+    ) -> FuzzyLinks:
+        """Derive the fuzzy edges of ``anchors`` again from all their records, now that
+        some keys they were compared through are too common. A stored edge of theirs that
+        the resolver set (``joined``, ``held``) is replaced by what its best remaining pair
+        says, or deleted when none is left; a steward's decision stays. The batch's own
+        pairs of those edges (in ``best``) are taken into the result and dropped from
+        ``best``."""
+        own = tx.person_records_of(anchors)
+        records = self._stored_records(tx, {row.id for row in own})
+        keys_of = {row.id: self.matcher.blocking_keys(records[row.id]) for row in own}
+        members = tx.block_members({k for keys in keys_of.values() for k in keys})
+        cap = self.matcher.max_block_size
+        partner_ids = {
+            i
+            for keys in keys_of.values()
+            for k in keys
+            if usable(len(members.get(k, ())), cap)
+            for i in members.get(k, ())
+        }
+        partners = self._stored_records(tx, partner_ids)
+        derived: dict[tuple[str, str], ScoredPair] = {}
+        for row in own:
+            record = records[row.id]
+            met = {
+                i
+                for k in keys_of[row.id]
+                if usable(len(members.get(k, ())), cap)
+                for i in members.get(k, ())
+            }
+            for other_id in sorted(met - {row.id}):
+                scored = self.matcher.score(record, partners[other_id])
+                if scored is None:
+                    continue
+                slot = (scored.left, scored.right)
+                known = derived.get(slot)
+                if known is None or scored.weight > known.weight:
+                    derived[slot] = scored
+        links = FuzzyLinks()
+        decided = (STATUS_JOINED, STATUS_HELD)
+        for edge in tx.edges_of(anchors):
+            if edge.matcher != MATCHER_NAME or edge.status not in decided:
+                continue
+            pair = derived.get((edge.left, edge.right))
+            batch = best.pop((edge.left, edge.right), None)
+            if pair is not None and pair.weight == edge.weight:
+                continue
+            links.replaced.add(edge.slot)
+            links.touched.update((edge.left, edge.right))
+            if pair is None:
+                continue
+            arrival = batch[1] if batch is not None and batch[0].weight == pair.weight else None
+            links.rows.append(
+                self._row(
+                    pair,
+                    edge.source if arrival is None else arrival.source,
+                    edge.first_seen if arrival is None else arrival.observed_at,
+                    edge.last_seen if arrival is None else arrival.observed_at,
+                )
+            )
+        if links.replaced:
+            tx.delete_edges(links.replaced)
+        return links
 
     def _remember(self, arrivals: Iterable[_Arrival]) -> None:
         for arrival in arrivals:
@@ -219,31 +314,10 @@ class FuzzyLinker:
         rows: list[EdgeRow] = []
         restatus: list[EdgeStatusRow] = []
         for slot, (pair, arrival) in sorted(best.items()):
-            landline = through_landline(pair.left, pair.right)
-            joined = self.joins(pair.weight) and not landline
-            reason = (
-                ""
-                if joined
-                else landline_reason(pair.weight)
-                if landline
-                else review_reason(pair.weight)
-            )
             known = stored.get(slot)
             if known is not None and known.weight >= pair.weight:
                 continue
-            row = EdgeRow(
-                pair.left,
-                pair.right,
-                pair.matcher,
-                pair.rule,
-                pair.weight,
-                STATUS_JOINED if joined else STATUS_HELD,
-                arrival.source,
-                canonical_json(pair.evidence),
-                arrival.observed_at,
-                arrival.observed_at,
-                reason=reason,
-            )
+            row = self._row(pair, arrival.source, arrival.observed_at, arrival.observed_at)
             if known is not None:
                 decided = restatus_of_stronger_sighting(known, row)
                 if decided is not None:
@@ -252,6 +326,32 @@ class FuzzyLinker:
         if restatus:
             tx.set_edge_status(restatus)
         return rows
+
+    def _row(self, pair: ScoredPair, source: str, first_seen: str, last_seen: str) -> EdgeRow:
+        """The edge of a scored pair: joined above the threshold, else held for review; a
+        pair through a fixed-line phone is held whatever its weight (a household's
+        number)."""
+        landline = through_landline(pair.left, pair.right)
+        joined = self.joins(pair.weight) and not landline
+        if joined:
+            reason = ""
+        elif landline:
+            reason = landline_reason(pair.weight)
+        else:
+            reason = review_reason(pair.weight)
+        return EdgeRow(
+            pair.left,
+            pair.right,
+            pair.matcher,
+            pair.rule,
+            pair.weight,
+            STATUS_JOINED if joined else STATUS_HELD,
+            source,
+            canonical_json(pair.evidence),
+            first_seen,
+            last_seen,
+            reason=reason,
+        )
 
 
 def fuzzy_linker(merge_threshold: float, matcher: FuzzyMatcher | None = None) -> FuzzyLinker:
@@ -263,4 +363,4 @@ def fuzzy_linker(merge_threshold: float, matcher: FuzzyMatcher | None = None) ->
     return FuzzyLinker(base)
 
 
-__all__: Sequence[str] = ("FuzzyLinker", "anchor_key", "fuzzy_linker", "record_id")
+__all__: Sequence[str] = ("FuzzyLinker", "FuzzyLinks", "anchor_key", "fuzzy_linker", "record_id")

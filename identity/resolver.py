@@ -88,6 +88,11 @@ class Resolver:
     def fuzzy(self, linker: FuzzyLinker | None) -> None:
         self.staging.fuzzy = linker
 
+    @property
+    def fuzzy_threshold(self) -> float:
+        """The weight at which a fuzzy edge joins (see ``joins``)."""
+        return self._fuzzy_threshold
+
     def joins(self, edge: EdgeRow) -> bool:
         """Whether the edge weighs enough to join: a fuzzy edge (a match probability) at
         the fuzzy matcher's merge threshold and not through a landline
@@ -129,7 +134,7 @@ class Resolver:
         if staged.identifiers:
             self.reresolve(
                 tx,
-                set(staged.identifiers),
+                staged.seeds(),
                 staged.outcome,
                 staged.growth,
                 known=seed_state(tx, staged),

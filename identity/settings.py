@@ -103,6 +103,12 @@ class Settings:
     was captured (form, document version, basis); the document itself belongs elsewhere."""
     max_value_length: int = 512
     batch_size: int = 10_000
+    bulk_min_bytes: int = 64 << 20
+    """``idgraph load`` takes the bulk path (``cli.bulk``) for a file of this size or more
+    into an empty store; ``--bulk``/``--no-bulk`` decide instead."""
+    memory_budget_mb: int = 4096
+    """What a bulk load may hold in memory, all its processes together; its columns spill
+    to disk beyond it."""
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
@@ -196,6 +202,10 @@ class Settings:
                     f"{source} = {region!r}: must be a region code phone numbers are read"
                     " in, upper-case ISO 3166 alpha-2 such as KR or US"
                 )
+        if self.memory_budget_mb < 256:
+            raise ConfigurationError(
+                f"memory_budget_mb must be 256 or more, got {self.memory_budget_mb}"
+            )
         for custom in self.custom_types:
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", custom.name):
                 raise ConfigurationError(
@@ -290,6 +300,8 @@ TOML_SHAPES: Mapping[str, Shape] = {
     "max_attributes_per_observation": _INTEGER,
     "max_proof_bytes": _INTEGER,
     "batch_size": _INTEGER,
+    "bulk_min_bytes": _INTEGER,
+    "memory_budget_mb": _INTEGER,
     "neo4j_uri": _TEXT,
     "neo4j_user": _TEXT,
     "neo4j_password": _TEXT,
@@ -328,6 +340,8 @@ _ENV_FIELDS: Mapping[str, tuple[str, Callable[[str], object], str]] = {
     "IDGRAPH_DEFAULT_REGION": ("default_region", str, "a region code"),
     "IDGRAPH_MERGE_THRESHOLD": ("merge_threshold", float, "a number"),
     "IDGRAPH_BATCH_SIZE": ("batch_size", int, "an integer"),
+    "IDGRAPH_BULK_MIN_BYTES": ("bulk_min_bytes", int, "a number of bytes"),
+    "IDGRAPH_MEMORY_BUDGET_MB": ("memory_budget_mb", int, "a number of MiB"),
     "NEO4J_URI": ("neo4j_uri", str, "a Bolt URI"),
     "NEO4J_USER": ("neo4j_user", str, "a user name"),
     "NEO4J_PASSWORD": ("neo4j_password", str, "a password"),

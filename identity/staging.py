@@ -64,6 +64,13 @@ class StagedBatch:
     identifiers: dict[str, IdentifierRow] = field(default_factory=dict)
     edges: dict[tuple[str, str, str, str], EdgeRow] = field(default_factory=dict)
     fresh: set[str] = field(default_factory=set)
+    touched: set[str] = field(default_factory=set)
+    """Stored identifiers outside the batch whose fuzzy edges the batch took back or
+    re-derived (``identity.fuzzy_linking``): resolved with the batch."""
+
+    def seeds(self) -> set[str]:
+        """The identifiers the batch re-resolves."""
+        return set(self.identifiers) | self.touched
 
 
 class BatchStager:
@@ -159,7 +166,12 @@ class BatchStager:
                     growth.consent.append(consent_row(obs, claim.subject, index))
 
         if self.fuzzy is not None:
-            edges.update((row.slot, row) for row in self.fuzzy.edges(tx, observations))
+            links = self.fuzzy.edges(tx, observations)
+            for slot in links.replaced:
+                edges.pop(slot, None)
+                staged.edges.pop(slot, None)
+            edges.update((row.slot, row) for row in links.rows)
+            staged.touched |= links.touched
         unseen = [key for key in identifiers if key not in staged.identifiers]
         stored_before = tx.profile_ids(unseen)
         staged.fresh.update(key for key in unseen if key not in stored_before)
@@ -199,7 +211,7 @@ def seed_state(
     reading only those stored before the batch: an identifier the batch stored first
     has exactly the batch's sightings, no profile yet, and no edges but the batch's,
     each as the store merged its repeats (``_add_edge`` merges them the same way)."""
-    old = [key for key in staged.identifiers if key not in staged.fresh]
+    old = [key for key in staged.seeds() if key not in staged.fresh]
     stored = tx.get_identifiers(old)
     for key in staged.fresh:
         row = staged.identifiers[key]

@@ -7,10 +7,15 @@ index ``blocking key -> record keys`` and a new record is matched against the re
 already loaded under its keys.
 
 A key shared by many records says little (``dob:1970-01-01``, one phonetic code for
-"Smith" in one year) and would make blocks quadratic. A block holds at most
-``max_block_size`` records, in arrival order: a record arriving at a full block is not
-compared through that key, and the key is reported as too common. Because this depends only
-on arrival order, loading records in one batch or in ten gives the same candidate pairs.
+"Smith" in one year) and would make blocks quadratic. A key held by more than
+``max_block_size`` records is *too common*: no pair is compared through it, whichever
+records came first (frequency-aware: how many records hold the key decides, never their
+arrival). The candidate pairs are therefore a function of the set of records alone: one
+batch or ten, in any order, and the bulk path's blocking join give the same pairs. A store
+files a record under a key while the key holds at most ``max_block_size`` records (so up to
+``max_block_size + 1`` entries: enough to know the key is too common); when a batch makes
+a key too common, the pairs compared through it before are taken back
+(``identity.fuzzy_linking``).
 """
 
 from __future__ import annotations
@@ -186,51 +191,90 @@ def blocking_keys(record: PersonRecord, rules: Iterable[BlockingRule]) -> set[st
     return {key for rule in rules if (key := rule.key(fields)) is not None}
 
 
+def usable(size: int, max_block_size: int) -> bool:
+    """Whether a key held by ``size`` records is compared through (not too common)."""
+    return size <= max_block_size
+
+
+def files_under(size_before: int, max_block_size: int) -> bool:
+    """Whether a record is filed under a key that ``size_before`` records are filed
+    under: while the key is not yet known too common (so at most ``max_block_size + 1``
+    entries)."""
+    return size_before <= max_block_size
+
+
 @dataclass(slots=True)
 class BlockIndex:
-    """Blocks in arrival order, each capped at ``max_block_size`` records.
+    """Blocks of records, each compared in full while at most ``max_block_size`` records
+    hold its key; a key held by more is too common and compares nothing.
 
-    ``preload`` puts in what a store already holds under a key (in arrival order);
-    ``add`` files one record and returns the earlier records it must be compared with.
+    ``preload`` puts in what a store already holds under a key (its filed records, at most
+    ``max_block_size + 1`` of them); ``add`` files the new records; ``pairs`` answers, for
+    the added records, every pair with an earlier record (stored, or added before it)
+    sharing a key that is not too common, once the sizes of all the additions are known.
     """
 
     rules: tuple[BlockingRule, ...]
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE
     blocks: dict[str, list[PersonRecord]] = field(default_factory=dict)
-    too_common: set[str] = field(default_factory=set)
+    preloaded: dict[str, int] = field(default_factory=dict)
+    added: list[tuple[PersonRecord, tuple[str, ...]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.max_block_size < 2:
             raise ValueError(f"max_block_size must be at least 2, got {self.max_block_size}")
 
     def preload(self, key: str, records: Sequence[PersonRecord]) -> None:
-        self.blocks[key] = list(records[: self.max_block_size])
-        if len(records) >= self.max_block_size:
-            self.too_common.add(key)
+        self.blocks[key] = list(records)
+        self.preloaded[key] = len(records)
 
-    def add(self, record: PersonRecord, keys: Iterable[str] | None = None) -> list[PersonRecord]:
+    def add(self, record: PersonRecord, keys: Iterable[str] | None = None) -> None:
         """``keys``: the record's blocking keys under ``rules`` when already known."""
         if keys is None:
             keys = blocking_keys(record, self.rules)
-        found: list[PersonRecord] = []
-        blocks_joined = 0
-        for key in sorted(keys):
-            block = self.blocks.setdefault(key, [])
-            if len(block) >= self.max_block_size:
-                self.too_common.add(key)
-                continue
-            found += [earlier for earlier in block if earlier.key != record.key]
-            block.append(record)
-            blocks_joined += 1
-        if blocks_joined > 1:
-            # A record met in two blocks is one candidate (kept where first met).
-            found = list({id(earlier): earlier for earlier in found}.values())
+        ordered = tuple(sorted(keys))
+        for key in ordered:
+            self.blocks.setdefault(key, []).append(record)
+        self.added.append((record, ordered))
+
+    @property
+    def too_common(self) -> set[str]:
+        return {k for k, b in self.blocks.items() if not usable(len(b), self.max_block_size)}
+
+    def pairs(self) -> list[tuple[PersonRecord, PersonRecord]]:
+        """(earlier, added) for every added record, partners in the order met (blocks by
+        key, each in filing order), each once; none of one identifier."""
+        position = {id(r): i for i, (r, _) in enumerate(self.added)}
+        found: list[tuple[PersonRecord, PersonRecord]] = []
+        for index, (record, keys) in enumerate(self.added):
+            met: dict[int, PersonRecord] = {}
+            for key in keys:
+                block = self.blocks[key]
+                if not usable(len(block), self.max_block_size):
+                    continue
+                for earlier in block:
+                    if earlier is record:
+                        break
+                    if earlier.key != record.key and position.get(id(earlier), -1) < index:
+                        met.setdefault(id(earlier), earlier)
+            found.extend((earlier, record) for earlier in met.values())
         return found
 
+    def filed(self, key: str) -> list[PersonRecord]:
+        """The added records a store files under ``key`` (``files_under``)."""
+        block = self.blocks.get(key, [])
+        before = self.preloaded.get(key, 0)
+        room = max(0, self.max_block_size + 1 - before)
+        return block[before : before + room]
+
     def pair_count(self) -> int:
-        """Pairs the blocks can make at most (an upper bound: a pair sharing two keys
-        counts twice)."""
-        return sum(len(b) * (len(b) - 1) // 2 for b in self.blocks.values())
+        """Pairs the usable blocks can make at most (an upper bound: a pair sharing two
+        keys counts twice)."""
+        return sum(
+            len(b) * (len(b) - 1) // 2
+            for b in self.blocks.values()
+            if usable(len(b), self.max_block_size)
+        )
 
 
 def candidate_pairs(
@@ -238,8 +282,9 @@ def candidate_pairs(
     rules: tuple[BlockingRule, ...],
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
 ) -> tuple[list[tuple[PersonRecord, PersonRecord]], set[str]]:
-    """Each pair of records sharing a blocking key once, earlier record first, and the
-    keys found too common."""
+    """Each pair of records sharing a blocking key that is not too common, once, earlier
+    record first, and the keys found too common."""
     index = BlockIndex(rules, max_block_size)
-    pairs = [(earlier, record) for record in records for earlier in index.add(record)]
-    return pairs, index.too_common
+    for record in records:
+        index.add(record)
+    return index.pairs(), index.too_common

@@ -22,10 +22,11 @@ Thresholds (on the match probability):
     is worth a human look (nothing is stored below it).
 
 Incremental matching with a store (``match``): the store keeps the blocking index
-``blocking key -> record keys`` in arrival order and capped at ``max_block_size``; for a
-batch of new records the resolver passes, per blocking key of the batch, the records
-already stored under it. ``plan`` says which pairs to compare, which keys are too common,
-and which new record keys to append to which block.
+``blocking key -> record keys``, each key filed while it is not known too common (see
+``blocking``); for a batch of new records the resolver passes, per blocking key of the
+batch, the records already filed under it. ``plan`` says which pairs to compare, which
+keys are too common, which new records to file under which key, and which keys the batch
+made too common (their earlier pairs are taken back by the caller).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from matchers.blocking import (
     BlockingRule,
     blocking_keys,
     default_rules,
+    usable,
 )
 from matchers.comparisons import Comparison, Outcome, default_comparisons
 from matchers.fellegi_sunter import (
@@ -70,9 +72,13 @@ class BlockingPlan:
     pairs: list[Pair]
     """Each pair once: a new record with a stored one or with an earlier new one."""
     too_common: frozenset[str]
-    """Blocking keys that held ``max_block_size`` records and so gathered no more."""
+    """Blocking keys held by more than ``max_block_size`` records: compared through by
+    nobody."""
     additions: dict[str, list[PersonRecord]]
     """Blocking key -> the new records to append to it, in order."""
+    overflowed: frozenset[str] = frozenset()
+    """Keys that were compared through (two records or more, not too common) and that the
+    new records make too common: the pairs compared through them before no longer count."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,26 +186,26 @@ class FuzzyMatcher:
         candidates_by_key: Mapping[str, Sequence[PersonRecord]],
         keys: Sequence[Iterable[str]] | None = None,
     ) -> BlockingPlan:
-        """``candidates_by_key``: per blocking key of the new records, the records stored
-        under it in arrival order (at most ``max_block_size`` are read). New records are
-        taken in the order given, each as if the earlier ones were already stored.
+        """``candidates_by_key``: per blocking key of the new records, the records filed
+        under it (at most ``max_block_size + 1``: one more says the key is too common).
+        New records are taken in the order given, each paired with the stored ones and the
+        earlier new ones through every key that all of them together leave usable.
         ``keys``: the blocking keys of each new record, when the caller has them."""
         index = BlockIndex(self.rules, self.max_block_size)
         for key, stored in candidates_by_key.items():
             index.preload(key, stored)
-        before = {key: len(block) for key, block in index.blocks.items()}
         known = keys if keys is not None else [None] * len(new_records)
-        pairs = [
-            (earlier, record)
-            for record, record_keys in zip(new_records, known, strict=True)
-            for earlier in index.add(record, record_keys)
-        ]
-        additions = {
-            key: block[before.get(key, 0) :]
-            for key, block in index.blocks.items()
-            if len(block) > before.get(key, 0)
-        }
-        return BlockingPlan(pairs, frozenset(index.too_common), additions)
+        for record, record_keys in zip(new_records, known, strict=True):
+            index.add(record, record_keys)
+        additions = {key: filed for key in index.blocks if (filed := index.filed(key))}
+        overflowed = frozenset(
+            key
+            for key, before in index.preloaded.items()
+            if before >= 2
+            and usable(before, self.max_block_size)
+            and not usable(len(index.blocks[key]), self.max_block_size)
+        )
+        return BlockingPlan(index.pairs(), frozenset(index.too_common), additions, overflowed)
 
     def match(
         self,

@@ -19,7 +19,7 @@ from graph.records import (
     StoredIdentifier,
 )
 from graph.rules import EdgeStatus, flatten_aliases
-from graph.store import person_records_to_file
+from graph.store import ResolvedRows, person_records_to_file
 
 _FACTS_COUNT = "(SELECT count(*) FROM json_each(attributes))"
 
@@ -77,6 +77,27 @@ class SqliteTransaction:
             " last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count",
             rows,
         )
+
+    def insert_resolved(self, rows: ResolvedRows) -> None:
+        # Plain inserts: none of the keys is stored (the contract), so nothing merges.
+        db = self._db
+        db.executemany(
+            "INSERT INTO identifiers (key, type, value, profile_id, first_seen, last_seen,"
+            " count, generic) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows.identifiers,
+        )
+        db.executemany(
+            f"INSERT INTO edges ({_EDGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows.edges,
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO facts (identifier_key, observation_id, source, observed_at,"
+            " attributes) VALUES (?, ?, ?, ?, ?)",
+            rows.facts,
+        )
+        self.add_consent(rows.consent)
+        self.add_person_records(rows.person_records, rows.blocks)
+        self.put_profiles(rows.profiles)
 
     def upsert_edges(self, rows: Sequence[EdgeRow]) -> None:
         # ``merge_edge`` of graph.rules; the 13th parameter is the status that yields.
@@ -245,6 +266,16 @@ class SqliteTransaction:
             (_keys(ids),),
         )
         return {r[0]: r for r in map(PersonRecordRow._make, cursor)}
+
+    def person_records_of(self, keys: Collection[str]) -> list[PersonRecordRow]:
+        if not keys:
+            return []
+        cursor = self._db.execute(
+            "SELECT id, identifier_key, fields FROM person_records"
+            " WHERE identifier_key IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (_keys(keys),),
+        )
+        return list(map(PersonRecordRow._make, cursor))
 
     def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
         if not block_keys:

@@ -91,6 +91,12 @@ USING INDEX SEEK p:PersonRecord(id)
 RETURN collect([p.id, p.identifier_key, p.fields]) AS rows
 """
 
+_PERSON_RECORDS_OF: Final = """
+UNWIND $keys AS k
+MATCH (p:PersonRecord {identifier_key: k})
+RETURN p.id, p.identifier_key, p.fields
+"""
+
 BLOCK_MEMBERS: Final = """
 UNWIND $keys AS k
 MATCH (b:Block {key: k})
@@ -184,6 +190,14 @@ class ObservationQueries(QueryRunner):
             if i in pending:
                 found[i] = pending[i][0]
         return found
+
+    def person_records_of(self, keys: Collection[str]) -> list[PersonRecordRow]:
+        if not keys:
+            return []
+        self._send_pending()  # records this unit of work added count too
+        rows = self._read("person_records_of", _PERSON_RECORDS_OF, keys=unique(keys))
+        found = [PersonRecordRow(str(i), str(k), str(f)) for i, k, f in rows]
+        return sorted(found, key=lambda r: r.id)
 
     def block_members(self, block_keys: Collection[str]) -> dict[str, list[str]]:
         if not block_keys:

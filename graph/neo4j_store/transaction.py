@@ -23,6 +23,7 @@ from graph.neo4j_store.observations import ObservationQueries
 from graph.neo4j_store.pending import Pending
 from graph.neo4j_store.profiles import ProfileQueries
 from graph.neo4j_store.runner import unique
+from graph.store import ResolvedRows, insert_resolved_by_parts
 
 _RECORDS_OF: Final = """
 UNWIND $keys AS k
@@ -112,6 +113,9 @@ class Neo4jTransaction(
         if not self._pending.empty():
             Flush(self, self._pending).run()
         self._pending = Pending()
+
+    def insert_resolved(self, rows: ResolvedRows) -> None:
+        insert_resolved_by_parts(self, rows)
 
     def erase_identifiers(self, keys: Collection[str]) -> dict[str, int]:
         if not keys:

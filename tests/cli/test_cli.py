@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,11 +154,17 @@ class TestLoad:
 
         done = cli.run("load", source, "--rejects", rejects, parsing)
 
-        assert done.stdout.splitlines() == [
+        summary = done.stdout.splitlines()
+        assert summary[:2] == [
             "lines read 8, observations accepted 4, identifiers refused 6, lines rejected 4",
             "profiles created 3, merged 0; identifiers suppressed (erased before) 0;"
             f" rejects in {rejects}",
         ]
+        assert re.fullmatch(
+            r"path incremental; peak RSS [\d,]+ MiB in this process,"
+            r" [\d,]+ MiB in the largest worker",
+            summary[2],
+        )
         reported = [json.loads(line) for line in rejects.read_text().splitlines()]
         assert [
             (r["line"], r["status"], [(x["field"], x["rule"]) for x in r["refusals"]])

@@ -18,6 +18,7 @@ from graph.records import (
     ConsentRow,
     EdgeRow,
     EdgeStatusRow,
+    FactGroupRow,
     FactRow,
     IdentifierRow,
     PersonRecordRow,
@@ -25,7 +26,7 @@ from graph.records import (
     StoredIdentifier,
 )
 from graph.rules import EdgeStatus
-from graph.store import GraphStore, GraphTransaction
+from graph.store import GraphStore, GraphTransaction, ResolvedRows
 from identity.settings import Settings
 
 T = TypeVar("T")
@@ -1139,6 +1140,63 @@ class TestPersonRecords:
         write(store, lambda tx: tx.add_person_records([person("r1", A), person("r2", B)], {}))
         assert read(store, lambda tx: tx.person_records(["r2", "r9"])) == {"r2": person("r2", B)}
         assert read(store, lambda tx: tx.person_records([])) == {}
+
+
+class TestInsertResolved:
+    """A bulk load's rows of new components, written in one call."""
+
+    def test_every_row_reads_back_as_the_separate_writes_would_leave_it(
+        self, store: GraphStore
+    ) -> None:
+        rows = ResolvedRows(
+            identifiers=[
+                StoredIdentifier(A, "cookie", "a1", "p-1", DAY1, DAY3, 2),
+                StoredIdentifier(B, "email", "b@example.com", "p-1", DAY2, DAY2, 1),
+                StoredIdentifier(C, "phone", "+12125550100", "p-2", DAY2, DAY2, 1, "generic: x"),
+            ],
+            edges=[
+                edge(A, B, count=2, first=DAY1, last=DAY3),
+                edge(B, C, status="held", weight=0.995),
+            ],
+            facts=[
+                FactGroupRow(A, "o1", "crm", DAY2, '{"city":"Bern","name":"Ann"}'),
+                FactGroupRow(B, "o1", "crm", DAY2, '{"city":"Bern","name":"Ann"}'),
+            ],
+            consent=[statement("s1", B)],
+            person_records=[person("r1", B)],
+            blocks={"r1": ["dob:1980", "k:x"]},
+            profiles=[profile("p-1", A, B), profile("p-2", C)],
+        )
+        write(store, lambda tx: tx.insert_resolved(rows))
+
+        def everything(tx: GraphTransaction) -> tuple[object, ...]:
+            return (
+                tx.get_identifiers([A, B, C]),
+                tx.edges_of([A, B, C]),
+                sorted(tx.facts_of([A, B])),
+                tx.consent_of([B]),
+                tx.person_records(["r1"]),
+                tx.block_members(["dob:1980", "k:x"]),
+                tx.get_profiles(["p-1", "p-2"]),
+            )
+
+        identifiers, edges, facts, consent, records, blocks, profiles = read(store, everything)
+        assert identifiers == {i.key: i for i in rows.identifiers}
+        assert edges == list(rows.edges)
+        assert facts == sorted(f for group in rows.facts for f in group.facts())
+        assert consent == list(rows.consent)
+        assert records == {"r1": person("r1", B)}
+        assert blocks == {"dob:1980": ["r1"], "k:x": ["r1"]}
+        assert profiles == {p.id: p for p in rows.profiles}
+
+
+class TestPersonRecordsOf:
+    def test_answers_the_records_anchored_at_the_keys_sorted_by_id(self, store: GraphStore) -> None:
+        rows = [person("r3", A), person("r1", B), person("r2", A), person("r4", C)]
+        write(store, lambda tx: tx.add_person_records(rows, {}))
+        found = read(store, lambda tx: tx.person_records_of([A, B, D]))
+        assert found == [person("r1", B), person("r2", A), person("r3", A)]
+        assert read(store, lambda tx: tx.person_records_of([])) == []
 
 
 class TestBlockMembers:

@@ -13,11 +13,12 @@ from resolution_helpers import FIRST_NAMES, LAST_NAMES, typo
 
 from api.bootstrap import build_service
 from graph.neo4j_store import shared_driver
+from identity.fuzzy_linking import FuzzyLinker
 from identity.observation import Observation
 from identity.service import IdentityService
 from identity.settings import Settings
 from identity.stewardship import edge_to_dict
-from matchers.fuzzy import MATCHER_NAME
+from matchers.fuzzy import MATCHER_NAME, FuzzyMatcher
 
 Ident = tuple[str, str]
 
@@ -116,6 +117,38 @@ class TestJoiningByAttributes:
             (e["left"], e["right"], e["weight"]) for e in before[0]
         ]
         assert after[1]["profiles"] == before[1]["profiles"]
+
+
+class TestKeysMadeTooCommon:
+    """A key held by more records than the cap compares nobody, whichever came first."""
+
+    def test_a_later_batch_takes_back_the_join_and_ends_like_one_batch(
+        self, service: IdentityService
+    ) -> None:
+        service.resolver.fuzzy = FuzzyLinker(FuzzyMatcher(max_block_size=3))
+        email, first, second, third = (
+            ("email", "ann@example.com"),
+            ("cookie", "pos-1"),
+            ("cookie", "pos-2"),
+            ("cookie", "pos-3"),
+        )
+        service.ingest(
+            [observe(service, email, attributes=ANN), observe(service, first, attributes=ANN)]
+        )
+        assert same_profile(service, email, first)
+        joined_id = service.lookup(*email).id
+
+        service.ingest(
+            [
+                observe(service, second, attributes=ANN, day=2),
+                observe(service, third, attributes=ANN, day=3),
+            ]
+        )
+        assert fuzzy_edges(service) == []
+        ids = {service.lookup(*ident).id for ident in (email, first, second, third)}
+        assert len(ids) == 4
+        assert joined_id in ids
+        assert [c.kind for c in service.changes()] == ["split"]
 
 
 class TestReviewBand:

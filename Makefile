@@ -64,7 +64,7 @@ test: check pytest
 # docs/development.md explains the lanes.
 test-fast: $(STAMP)
 	$(BIN)/python -m tools.compiled_core drop-stale
-	$(BIN)/pytest -q -n auto -m "not neo4j and not browser"
+	$(BIN)/pytest -q -n auto -m "not neo4j and not browser and not slow"
 
 # Each run replaces its own section of bench/RESULTS.md (docs/benchmarks.md).
 bench: $(CORE)

@@ -49,6 +49,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if needs_neo4j(item) and item.get_closest_marker("neo4j") is None:
             item.add_marker(pytest.mark.neo4j)
+        # Any test that drives the headless browser (directly or through a page fixture).
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "browser"
+        ):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

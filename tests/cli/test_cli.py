@@ -602,6 +602,7 @@ class TestServe:
         and the crash tests cover that per store); here it is about the workers."""
         return "embedded"
 
+    @pytest.mark.slow
     def test_several_workers_share_keys_counts_and_revocations(
         self, cli: Cli, tmp_path: Path
     ) -> None:

@@ -45,6 +45,7 @@ def quality_world(people: int, seed: int) -> list[dict[str, Any]]:
     return [raw for _, raw in build_world(people, seed).observations]
 
 
+@pytest.mark.slow
 class TestSameAnswers:
     @pytest.mark.parametrize(
         "world",
@@ -132,6 +133,7 @@ def both_exports(
         return exports[0], exports[1]
 
 
+@pytest.mark.slow
 class TestGeneratedWorlds:
     @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(

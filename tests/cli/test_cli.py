@@ -207,6 +207,7 @@ class TestLoad:
             ["email:bob@example.com"],
         ]
 
+    @pytest.mark.slow
     def test_a_second_load_of_the_same_file_changes_no_profile(
         self, cli: Cli, tmp_path: Path
     ) -> None:

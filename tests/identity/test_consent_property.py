@@ -154,6 +154,7 @@ def check_sequence(
         assert_check_passes(service)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store_name", [STORE_PARAMS[0]])
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

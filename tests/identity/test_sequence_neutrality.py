@@ -102,6 +102,7 @@ def check_one_load(
 EXAMPLES = {"embedded": 40, "neo4j": 4}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store_name", [STORE_PARAMS[0]])
 @settings(
     max_examples=EXAMPLES["embedded"],
